@@ -1,0 +1,96 @@
+"""The one settings object: every path and knob newsflow uses.
+
+Values come, strongest first, from explicit arguments (CLI flags), environment variables ``NEWSFLOW_*``,
+a TOML file (``NEWSFLOW_CONFIG``, else ``./newsflow.toml`` when present), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_LANGUAGES = (
+    "en", "de", "fr", "es", "it", "pt", "nl", "ru", "uk", "pl", "cs", "hu", "el", "bg", "ro", "sv",
+    "da", "no", "fi", "tr", "ar", "he", "fa", "hi", "bn", "ur", "zh", "ja", "ko", "id", "vi", "th",
+)
+
+
+def _config_file() -> Path | None:
+    explicit = os.environ.get("NEWSFLOW_CONFIG")
+    if explicit:
+        return Path(explicit)
+    local = Path("newsflow.toml")
+    return local if local.is_file() else None
+
+
+class Settings(BaseSettings):
+    """Everything newsflow needs to know about where things live and how hard to work."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSFLOW_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Warehouse root: catalog, Parquet, quarantine.")
+    landing_dir: Path = Field(default=Path("landing"), description="Default SOURCE for `newsflow ingest`.")
+    catalog_url: str | None = Field(
+        default=None,
+        description="DuckLake metadata catalog, e.g. `postgres:dbname=news host=...`; "
+        "default: a SQLite file in the data dir.",
+    )
+    data_path: str | None = Field(
+        default=None, description="Where table Parquet files live (a folder or s3:// prefix); default: DATA_DIR/lake/."
+    )
+    extension_dir: Path | None = Field(
+        default=None, description="DuckDB extension directory; default: DATA_DIR/.duckdb_extensions."
+    )
+    batch_size: int = Field(default=4000, ge=1, description="Files per batch task run.")
+    max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Larger files are quarantined.")
+    languages: list[str] = Field(default=list(DEFAULT_LANGUAGES), description="Languages the detector may answer.")
+    sources_file: Path | None = Field(default=None, description="TOML file of named sources (see README).")
+    lock_timeout_seconds: float = Field(default=3600.0, description="How long a run waits for another writer.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @property
+    def catalog(self) -> str:
+        """The DuckLake catalog connection string, without the ``ducklake:`` prefix."""
+        return self.catalog_url or f"sqlite:{(self.data_dir / 'catalog.sqlite').resolve()}"
+
+    @property
+    def lake_path(self) -> str:
+        """Root of the lake's Parquet files, with a trailing slash."""
+        path = self.data_path or str((self.data_dir / "lake").resolve())
+        return path if path.endswith("/") else path + "/"
+
+    @property
+    def extensions_path(self) -> Path:
+        return (self.extension_dir or self.data_dir / ".duckdb_extensions").resolve()
+
+    @property
+    def lock_path(self) -> Path:
+        return (self.data_dir / ".writer.lock").resolve()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and config file, with non-None ``overrides`` on top."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _corpus_root() -> Path:
+    return Path(os.environ.get("NEWSFLOW_CORPUS", REPO_ROOT.parent / "shared" / "corpus")).resolve()
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    """The shared corpus: skipped when absent on a user's machine, a failure under CI."""
+    root = _corpus_root()
+    if not root.is_dir():
+        message = f"shared corpus not found at {root} (set NEWSFLOW_CORPUS)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own data dir and no NEWSFLOW_* from the caller's environment."""
+    for name in list(os.environ):
+        if name.startswith("NEWSFLOW_") and name != "NEWSFLOW_CORPUS":
+            monkeypatch.delenv(name, raising=False)
+    data_dir = tmp_path / "data"
+    monkeypatch.setenv("NEWSFLOW_DATA_DIR", str(data_dir))
+    yield data_dir
