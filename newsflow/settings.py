@@ -48,7 +48,7 @@ class Settings(BaseSettings):
         default=None, description="Where table Parquet files live (a folder or s3:// prefix); default: DATA_DIR/lake/."
     )
     extension_dir: Path | None = Field(
-        default=None, description="DuckDB extension directory; default: DATA_DIR/.duckdb_extensions."
+        default=None, description="DuckDB extension directory; default: ~/.cache/newsflow/duckdb_extensions."
     )
     batch_size: int = Field(default=4000, ge=1, description="Files per batch task run.")
     max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Larger files are quarantined.")
@@ -84,7 +84,10 @@ class Settings(BaseSettings):
 
     @property
     def extensions_path(self) -> Path:
-        return (self.extension_dir or self.data_dir / ".duckdb_extensions").resolve()
+        if self.extension_dir is not None:
+            return self.extension_dir.resolve()
+        cache_home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        return (cache_home / "newsflow" / "duckdb_extensions").resolve()
 
     @property
     def lock_path(self) -> Path:

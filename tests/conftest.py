@@ -4,9 +4,17 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import tempfile
+
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newsflow-prefect-home-")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
 def _corpus_root() -> Path:

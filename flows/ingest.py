@@ -1,0 +1,283 @@
+"""The ingest flow: raw article files to DuckLake tables, in batches."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+from prefect import flow, get_run_logger
+from prefect.artifacts import create_table_artifact
+from prefect.runtime import flow_run
+
+from newsflow import PIPELINE_VERSION
+from newsflow.settings import Settings, load_settings
+from tasks.clean import clean_articles
+from tasks.discover import diff_against_manifest, discover_files
+from tasks.enrich import enrich_articles
+from tasks.fetch import fetch_files
+from tasks.identify import KNOWN_HASHES_SCHEMA, identify_articles
+from tasks.parse import parse_articles
+from tasks.register import register_batch
+from tasks.schema import ARTICLE_COLUMNS, conform
+from tasks.write import write_partitions
+from warehouse.catalog import connect_writer
+from warehouse.lock import writer_lock
+from warehouse.register import (
+    article_table_root,
+    load_content_hashes,
+    load_file_manifest,
+    load_record_manifest,
+    mark_abandoned_runs,
+    remove_orphan_files,
+)
+
+INGESTED_FILES_COLUMNS = (
+    "uri", "file_uri", "record_key", "source", "raw_format", "size_bytes", "mtime_ns", "file_sha256",
+    "sha256", "status", "reason", "article_id",
+)
+
+
+@dataclass
+class RunCounts:
+    files_seen: int = 0
+    files_new: int = 0
+    files_unchanged: int = 0
+    articles_written: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class RunState:
+    run_id: str
+    flow_run_id: str | None
+    source: str
+    started_at: datetime
+    counts: RunCounts = field(default_factory=RunCounts)
+
+    def row(self, state: str, error: str | None = None) -> dict[str, Any]:
+        finished = datetime.now(UTC).replace(tzinfo=None) if state != "running" else None
+        counts = asdict(self.counts)
+        counts.pop("quarantine_reasons")
+        return {
+            "run_id": self.run_id,
+            "flow_run_id": self.flow_run_id,
+            "source": self.source,
+            "started_at": self.started_at,
+            "finished_at": finished,
+            "state": state,
+            **counts,
+            "duration_seconds": (datetime.now(UTC).replace(tzinfo=None) - self.started_at).total_seconds(),
+            "pipeline_version": PIPELINE_VERSION,
+            "error": error,
+        }
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    for offset in range(0, frame.height, size):
+        yield frame.slice(offset, size)
+
+
+def _manifest_rows(frame: pl.DataFrame, run_id: str, seen_at: datetime) -> pl.DataFrame:
+    return frame.select(
+        *[pl.col(name) if name in frame.columns else pl.lit(None, pl.String()).alias(name) for name in INGESTED_FILES_COLUMNS],
+        pl.lit(run_id).alias("run_id"),
+        pl.lit(seen_at).alias("seen_at"),
+    )
+
+
+def _skipped_rows(listing: pl.DataFrame, run_id: str, seen_at: datetime) -> pl.DataFrame:
+    return _manifest_rows(
+        listing.select(
+            "uri",
+            pl.col("uri").alias("file_uri"),
+            pl.col("uri").alias("record_key"),
+            "source",
+            "size_bytes",
+            "mtime_ns",
+            pl.lit("skipped").alias("status"),
+            pl.col("skip_reason").alias("reason"),
+        ),
+        run_id,
+        seen_at,
+    )
+
+
+def _tally(counts: RunCounts, identified: pl.DataFrame) -> None:
+    statuses = dict(identified.group_by("status").len().iter_rows())
+    counts.duplicates += statuses.get("duplicate", 0)
+    counts.quarantined += statuses.get("quarantined", 0)
+    for reason, number in identified.filter(pl.col("status") == "quarantined").group_by("reason").len().iter_rows():
+        counts.quarantine_reasons[reason] = counts.quarantine_reasons.get(reason, 0) + number
+
+
+def _process_batch(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run: RunState,
+    batch: pl.DataFrame,
+    batch_number: int,
+    known_hashes: pl.DataFrame,
+    pending_rows: pl.DataFrame | None,
+) -> pl.DataFrame:
+    fetched = fetch_files(batch, settings.max_file_bytes)
+    same_bytes = (pl.col("change") == "touched") & (pl.col("sha256") == pl.col("known_sha256"))
+    refreshed = fetched.filter(pl.col("change") != "new").select(
+        pl.col("uri").alias("file_uri"), "size_bytes", "mtime_ns", pl.col("sha256").alias("file_sha256")
+    )
+    run.counts.files_unchanged += fetched.filter(same_bytes).height
+    run.counts.files_new -= fetched.filter(same_bytes).height
+    records = parse_articles(fetched.filter(~same_bytes))
+    known_records = load_record_manifest(con, records["record_key"].unique().to_list())
+    identified = identify_articles(records, known_hashes, known_records)
+    _tally(run.counts, identified)
+    fresh = identified.filter(pl.col("status") == "ingested")
+    enriched = enrich_articles(clean_articles(fresh), settings.languages)
+    ingested_at = _now()
+    articles = conform(
+        enriched.articles.with_columns(
+            pl.lit(run.run_id).alias("run_id"),
+            pl.lit(ingested_at).alias("ingested_at"),
+            pl.lit(PIPELINE_VERSION).alias("pipeline_version"),
+        ),
+        ARTICLE_COLUMNS,
+    )
+    files = write_partitions(articles, article_table_root(settings.lake_path), f"{run.run_id}-{batch_number:05d}")
+    manifest = _manifest_rows(identified.filter(pl.col("status") != "unchanged"), run.run_id, ingested_at)
+    if pending_rows is not None:
+        manifest = pl.concat([pending_rows, manifest], how="vertical_relaxed")
+    run.counts.articles_written += articles.height
+    register_batch(
+        con,
+        article_files=files,
+        replaced_article_ids=identified.filter(pl.col("replaces_previous"))["article_id"].unique().to_list(),
+        tables={
+            "ingested_files": manifest,
+            "article_entities": enriched.entities,
+            "article_quotes": enriched.quotes,
+            "article_keywords": enriched.keywords,
+        },
+        refreshed_files=refreshed,
+        run_row=run.row("running"),
+    )
+    return pl.concat(
+        [known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed"
+    )
+
+
+def _publish_artifacts(run: RunState, state: str) -> None:
+    counts = asdict(run.counts)
+    reasons = counts.pop("quarantine_reasons")
+    create_table_artifact(
+        key="ingest-counts",
+        table=[{"count": name, "value": value} for name, value in counts.items()],
+        description=f"newsflow ingest {run.run_id} ({run.source}): {state}",
+    )
+    if reasons:
+        create_table_artifact(
+            key="ingest-quarantine",
+            table=[{"reason": reason, "files": number} for reason, number in sorted(reasons.items())],
+            description="Quarantined files and records by reason",
+        )
+
+
+@flow(name="ingest")
+def ingest(
+    sources: list[str] | None = None,
+    source_name: str | None = None,
+    data_dir: str | None = None,
+    batch_size: int | None = None,
+) -> dict[str, Any]:
+    """Ingest raw article files into the warehouse.
+
+    Args:
+        sources: Files, folders, globs or ``file://`` URLs to read; default: the configured landing folder.
+        source_name: The ``source`` of every article; default: each SOURCE's folder name.
+        data_dir: The warehouse's data directory; default: ``NEWSFLOW_DATA_DIR`` or ``./data``.
+        batch_size: Files per batch task run; default: the configured batch size.
+
+    Returns:
+        The run's summary: ``run_id``, ``state`` and the counts that ``newsflow ingest --json`` prints.
+    """
+    logger = get_run_logger()
+    settings = load_settings(data_dir=data_dir, batch_size=batch_size)
+    chosen = sources or [str(settings.landing_dir)]
+    run = RunState(
+        run_id=f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+        flow_run_id=str(flow_run.get_id()) if flow_run.get_id() else None,
+        source=source_name or ", ".join(chosen),
+        started_at=_now(),
+    )
+    started = time.perf_counter()
+    with writer_lock(
+        settings.lock_path,
+        settings.lock_timeout_seconds,
+        on_wait=lambda holder: logger.info("Waiting for the warehouse writer lock, held by %s", holder),
+    ):
+        con = connect_writer(settings)
+        try:
+            abandoned = mark_abandoned_runs(con)
+            orphans = remove_orphan_files(con, settings.lake_path)
+            if abandoned or orphans:
+                logger.info("Repaired after an interrupted run: %d run(s), %d orphan file(s)", abandoned, len(orphans))
+            listing = discover_files(chosen, source_name)
+            plan = diff_against_manifest(listing, load_file_manifest(con))
+            counts = run.counts
+            counts.files_seen = plan.height
+            counts.files_unchanged = plan.filter(pl.col("change") == "unchanged").height
+            counts.files_new = counts.files_seen - counts.files_unchanged
+            newly_skipped = plan.filter(pl.col("skip_reason").is_not_null() & (pl.col("change") != "unchanged"))
+            counts.skipped = newly_skipped.height
+            pending: pl.DataFrame | None = _skipped_rows(newly_skipped, run.run_id, _now())
+            todo = plan.filter(pl.col("skip_reason").is_null() & (pl.col("change") != "unchanged"))
+            known_hashes = conform(load_content_hashes(con), KNOWN_HASHES_SCHEMA)
+            for number, batch in enumerate(_batches(todo, settings.batch_size)):
+                known_hashes = _process_batch(con, settings, run, batch, number, known_hashes, pending)
+                pending = None
+                logger.info(
+                    "Batch %d: %d/%d files, %d articles so far",
+                    number + 1, min((number + 1) * settings.batch_size, todo.height), todo.height,
+                    counts.articles_written,
+                )
+            register_batch(
+                con,
+                article_files=[],
+                replaced_article_ids=[],
+                tables={"ingested_files": pending} if pending is not None else {},
+                refreshed_files=None,
+                run_row=run.row("completed"),
+            )
+        except Exception as error:
+            register_batch(
+                con, article_files=[], replaced_article_ids=[], tables={}, refreshed_files=None,
+                run_row=run.row("failed", error=f"{type(error).__name__}: {error}"),
+            )
+            _publish_artifacts(run, "failed")
+            raise
+        finally:
+            con.close()
+    _publish_artifacts(run, "completed")
+    logger.info(
+        "Ingested %d articles from %d new files (%d unchanged, %d duplicates, %d quarantined, %d skipped) in %.1f s",
+        run.counts.articles_written, run.counts.files_new, run.counts.files_unchanged, run.counts.duplicates,
+        run.counts.quarantined, run.counts.skipped, time.perf_counter() - started,
+    )
+    summary = {"run_id": run.run_id, "state": "completed", **asdict(run.counts)}
+    summary.pop("quarantine_reasons")
+    return summary
+
+
+if __name__ == "__main__":
+    ingest()

@@ -1,0 +1,47 @@
+"""Turn fetched files into article records, whatever their format; every file ends in at least one row."""
+
+from __future__ import annotations
+
+import polars as pl
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from tasks.formats import explode_records
+from tasks.schema import RECORDS_SCHEMA, conform
+
+FILE_COLUMNS = ("source", "size_bytes", "mtime_ns", "file_sha256", "change")
+
+
+def parse_files(files: pl.DataFrame, field_map: dict[str, str] | None = None) -> pl.DataFrame:
+    """Records for every fetched file, carrying the file's ``source, size_bytes, mtime_ns, file_sha256``.
+
+    A file that yields no record at all gets one quarantined row, so nothing read goes unaccounted.
+    """
+    records = explode_records(files, field_map=field_map)
+    silent = files.join(records.select("file_uri").unique(), left_on="uri", right_on="file_uri", how="anti")
+    if not silent.is_empty():
+        placeholders = conform(
+            silent.select(
+                pl.col("uri").alias("file_uri"),
+                "uri",
+                pl.col("uri").alias("record_key"),
+                "sha256",
+                pl.coalesce("quarantine_reason", pl.lit("no article found in the file")).alias("quarantine_reason"),
+            ),
+            RECORDS_SCHEMA,
+        )
+        records = pl.concat([conform(records, RECORDS_SCHEMA), placeholders])
+    file_columns = files.select(
+        pl.col("uri").alias("file_uri"),
+        "source",
+        "size_bytes",
+        "mtime_ns",
+        pl.col("sha256").alias("file_sha256"),
+        "change",
+    )
+    return records.join(file_columns, on="file_uri", how="left", maintain_order="left")
+
+
+@task(name="parse_articles", cache_policy=NO_CACHE)
+def parse_articles(files: pl.DataFrame, field_map: dict[str, str] | None = None) -> pl.DataFrame:
+    return parse_files(files, field_map)

@@ -1,0 +1,127 @@
+"""Connections to the DuckLake warehouse: extensions, attach, table definitions, the read-only path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import duckdb_extensions
+
+from newsflow.settings import Settings
+
+LAKE = "lake"
+
+
+class WarehouseMissingError(RuntimeError):
+    """The data dir holds no warehouse yet."""
+
+
+def _sql_files(layer: str) -> list[tuple[str, str]]:
+    folder = resources.files("warehouse") / "sql" / layer
+    return sorted(
+        (entry.name, entry.read_text(encoding="utf-8")) for entry in folder.iterdir() if entry.name.endswith(".sql")
+    )
+
+
+def required_extensions(settings: Settings) -> list[str]:
+    """The DuckDB extensions the configured catalog and data path need."""
+    names = ["ducklake", "fts"]
+    catalog = settings.catalog
+    if catalog.startswith("sqlite:"):
+        names.append("sqlite")
+    elif catalog.startswith(("postgres:", "postgresql:")):
+        names.append("postgres")
+    if settings.lake_path.startswith(("s3://", "http://", "https://", "gs://", "r2://")):
+        names.append("httpfs")
+    return names
+
+
+def _load_extensions(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+    installed = {
+        name
+        for (name,) in con.execute(
+            "SELECT extension_name FROM duckdb_extensions() WHERE installed"
+        ).fetchall()
+    }
+    aliases = {"sqlite": "sqlite_scanner", "postgres": "postgres_scanner"}
+    for name in names:
+        if name not in installed and aliases.get(name) not in installed:
+            duckdb_extensions.import_extension(name, con=con)
+        con.load_extension(name)
+
+
+def new_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection that loads extensions only from the local extension directory."""
+    settings.extensions_path.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(
+        config={
+            "extension_directory": str(settings.extensions_path),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
+    )
+    _load_extensions(con, required_extensions(settings))
+    return con
+
+
+def _attach_sql(settings: Settings, read_only: bool) -> str:
+    catalog = settings.catalog.replace("'", "''")
+    options = ["READ_ONLY"] if read_only else [f"DATA_PATH '{settings.lake_path.replace(chr(39), chr(39) * 2)}'"]
+    return f"ATTACH 'ducklake:{catalog}' AS {LAKE} ({', '.join(options)})"
+
+
+def catalog_exists(settings: Settings) -> bool:
+    if settings.catalog.startswith("sqlite:"):
+        return Path(settings.catalog.removeprefix("sqlite:")).is_file()
+    return True
+
+
+def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A read-write connection with the lake attached as the default catalog and every table created."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.lake_path.startswith(("s3://", "gs://", "http://", "https://", "r2://")):
+        Path(settings.lake_path).mkdir(parents=True, exist_ok=True)
+    con = new_connection(settings)
+    con.execute(_attach_sql(settings, read_only=False))
+    con.execute(f"USE {LAKE}")
+    existing = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE]).fetchall()}
+    for _name, ddl in _sql_files("tables"):
+        table = ddl.split("EXISTS", 1)[1].split("(", 1)[0].strip()
+        if table not in existing:
+            con.execute(ddl)
+    for _name, ddl in _sql_files("views"):
+        con.execute(ddl)
+    return con
+
+
+def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """A connection that can read the lake and nothing else.
+
+    The lake is attached READ_ONLY, then external access is switched off (file access only under the lake's
+    data path) and the configuration locked, so no statement can write to the lake, attach, install, load
+    or touch a file elsewhere. ``newsflow.query`` also refuses any statement but a read, before running it.
+    """
+    if not catalog_exists(settings):
+        raise WarehouseMissingError(
+            f"no warehouse in {settings.data_dir}: run `newsflow ingest` first (or pass --data-dir)"
+        )
+    con = new_connection(settings)
+    con.execute(_attach_sql(settings, read_only=True))
+    con.execute(f"USE {LAKE}")
+    (data_path,) = con.execute(f"SELECT data_path FROM ducklake_settings('{LAKE}')").fetchone() or (None,)
+    con.execute("SET allowed_directories = ?", [[data_path or settings.lake_path]])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+@contextmanager
+def reader(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect_reader(settings)
+    try:
+        yield con
+    finally:
+        con.close()

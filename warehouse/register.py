@@ -1,0 +1,147 @@
+"""Make written batches visible: one catalog transaction per batch, plus the manifest reads a run needs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from warehouse.catalog import LAKE
+
+ARTICLE_TABLE_DIR = ("main", "articles")
+CHILD_TABLES = ("article_entities", "article_quotes", "article_keywords")
+
+
+def article_table_root(lake_path: str) -> Path:
+    return Path(lake_path, *ARTICLE_TABLE_DIR)
+
+
+def load_file_manifest(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """The latest ``file_uri, size_bytes, mtime_ns, sha256`` recorded for every file already seen."""
+    return con.execute(
+        """
+        SELECT file_uri, size_bytes, mtime_ns, file_sha256 AS sha256
+        FROM ingested_files
+        QUALIFY row_number() OVER (PARTITION BY file_uri ORDER BY seen_at DESC, status) = 1
+        """
+    ).pl()
+
+
+def load_record_manifest(con: duckdb.DuckDBPyConnection, record_keys: list[str]) -> pl.DataFrame:
+    """The latest ``record_key, sha256, article_id, status`` for the given records."""
+    keys = pl.DataFrame({"record_key": record_keys}, schema={"record_key": pl.String()})
+    con.register("wanted_records", keys.to_arrow())
+    try:
+        return con.execute(
+            """
+            SELECT f.record_key, f.sha256, f.article_id, f.status
+            FROM ingested_files f JOIN wanted_records w USING (record_key)
+            QUALIFY row_number() OVER (PARTITION BY f.record_key ORDER BY f.seen_at DESC) = 1
+            """
+        ).pl()
+    finally:
+        con.unregister("wanted_records")
+
+
+def load_content_hashes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """``content_hash, article_id`` of every article in the warehouse."""
+    return con.execute("SELECT content_hash, article_id FROM articles").pl()
+
+
+def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    if frame.is_empty():
+        return
+    name = f"incoming_{table}"
+    con.register(name, frame.to_arrow())
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
+    finally:
+        con.unregister(name)
+
+
+def commit_batch(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    article_files: list[str],
+    replaced_article_ids: list[str],
+    tables: Mapping[str, pl.DataFrame],
+    refreshed_files: pl.DataFrame | None,
+    run_row: Mapping[str, Any],
+) -> None:
+    """Register one batch in a single catalog transaction.
+
+    Old versions of re-ingested articles (and their entity, quote and keyword rows) are deleted, the new
+    Parquet files are added to ``articles``, the other tables' rows inserted, files read again without new content
+    get their new size, mtime and hash, and the run's row is replaced with its running counts. Either all of it becomes visible
+    or none of it does.
+    """
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if replaced_article_ids:
+            con.register("replaced_ids", pl.DataFrame({"article_id": replaced_article_ids}).to_arrow())
+            for table in ("articles", *CHILD_TABLES):
+                con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM replaced_ids)")
+            con.unregister("replaced_ids")
+        for path in article_files:
+            con.execute(f"CALL ducklake_add_data_files('{LAKE}', 'articles', ?)", [path])
+        for table, frame in tables.items():
+            _insert_frame(con, table, frame)
+        if refreshed_files is not None and not refreshed_files.is_empty():
+            con.register("refreshed", refreshed_files.select("file_uri", "size_bytes", "mtime_ns", "file_sha256").to_arrow())
+            con.execute(
+                "UPDATE ingested_files SET size_bytes = refreshed.size_bytes, mtime_ns = refreshed.mtime_ns, "
+                "file_sha256 = refreshed.file_sha256 FROM refreshed WHERE ingested_files.file_uri = refreshed.file_uri"
+            )
+            con.unregister("refreshed")
+        con.execute("DELETE FROM ingest_runs WHERE run_id = ?", [run_row["run_id"]])
+        _insert_frame(con, "ingest_runs", pl.DataFrame([dict(run_row)]))
+        con.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+
+
+def registered_article_files(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute(f"SELECT data_file, delete_file FROM ducklake_list_files('{LAKE}', 'articles')").fetchall()
+    return {path for row in rows for path in row if path}
+
+
+def remove_orphan_files(con: duckdb.DuckDBPyConnection, lake_path: str, min_age_seconds: float = 0.0) -> list[str]:
+    """Delete article Parquet files (and temporaries) that no committed snapshot references.
+
+    Only safe while holding the writer lock: a crashed run leaves such files; a live one would be mid-batch.
+    """
+    root = article_table_root(lake_path)
+    if not root.is_dir():
+        return []
+    registered = {os.path.normpath(path) for path in registered_article_files(con)}
+    now = time.time()
+    removed: list[str] = []
+    for folder, _dirs, names in os.walk(root):
+        for name in names:
+            path = os.path.normpath(os.path.join(folder, name))
+            if path in registered or not (name.endswith(".parquet") or name.endswith(".tmp")):
+                continue
+            if now - os.path.getmtime(path) < min_age_seconds:
+                continue
+            os.unlink(path)
+            removed.append(path)
+    return removed
+
+
+def mark_abandoned_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Runs still ``running`` when a new writer holds the lock died mid-way: mark them ``crashed``."""
+    (count,) = con.execute("SELECT count(*) FROM ingest_runs WHERE state = 'running'").fetchone() or (0,)
+    if count:
+        con.execute(
+            "UPDATE ingest_runs SET state = 'crashed', error = 'the run stopped before finishing; "
+            "a later run repaired the warehouse' WHERE state = 'running'"
+        )
+    return int(count)
