@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.runtime import flow_run
 
-from newsflow import PIPELINE_VERSION
+from newsflow import PIPELINE_VERSION, progress
 from newsflow.settings import Settings, load_settings
 from tasks.clean import clean_articles
 from tasks.discover import diff_against_manifest, discover_files
@@ -243,9 +243,11 @@ def ingest(
             pending: pl.DataFrame | None = _skipped_rows(newly_skipped, run.run_id, _now())
             todo = plan.filter(pl.col("skip_reason").is_null() & (pl.col("change") != "unchanged"))
             known_hashes = conform(load_content_hashes(con), KNOWN_HASHES_SCHEMA)
+            progress.report(0, todo.height)
             for number, batch in enumerate(_batches(todo, settings.batch_size)):
                 known_hashes = _process_batch(con, settings, run, batch, number, known_hashes, pending)
                 pending = None
+                progress.report(min((number + 1) * settings.batch_size, todo.height), todo.height)
                 logger.info(
                     "Batch %d: %d/%d files, %d articles so far",
                     number + 1, min((number + 1) * settings.batch_size, todo.height), todo.height,

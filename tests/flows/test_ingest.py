@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from prefect.testing.utilities import prefect_test_harness
+
+from flows.ingest import ingest
+from newsflow.settings import load_settings
+from warehouse.catalog import connect_reader
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefect_backend() -> Iterator[None]:
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def sql(data_dir: Path, query: str, *params: Any) -> list[tuple[Any, ...]]:
+    con = connect_reader(load_settings(data_dir=data_dir))
+    try:
+        return con.execute(query, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def test_samples_ingest_once_with_bad_files_quarantined(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = ingest(sources=[str(SAMPLES)], data_dir=str(data))
+    assert first["state"] == "completed"
+    statuses = dict(sql(data, "SELECT status, count(*) FROM ingested_files GROUP BY status"))
+    assert statuses["skipped"] == 1
+    assert statuses["duplicate"] == 1
+    assert statuses["quarantined"] == 4
+    reasons = dict(sql(data, "SELECT regexp_extract(uri, '[^/]+$'), reason FROM ingested_files WHERE reason IS NOT NULL"))
+    assert "empty" in reasons["empty.txt"]
+    assert "binary" in reasons["photo-upload.txt"] or "PNG" in reasons["photo-upload.txt"]
+    assert "headline" in reasons["headline-only.txt"]
+    assert first["articles_written"] == sql(data, "SELECT count(*) FROM articles")[0][0] == 11
+    second = ingest(sources=[str(SAMPLES)], data_dir=str(data))
+    assert second["files_new"] == 0
+    assert second["articles_written"] == 0
+    assert second["files_unchanged"] == first["files_seen"]
+
+
+def test_changed_file_is_reingested_as_a_new_version(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    shutil.copytree(SAMPLES / "wire", landing)
+    data = tmp_path / "data"
+    ingest(sources=[str(landing)], data_dir=str(data))
+    before = dict(sql(data, "SELECT uri, article_id FROM articles"))
+    story = landing / "grain-exports.txt"
+    story.write_text(story.read_text().replace("12 pct", "14 pct"))
+    touched = landing / "storm-warning.txt"
+    os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10_000_000_000))
+    run = ingest(sources=[str(landing)], data_dir=str(data))
+    assert run["files_new"] == 1
+    assert run["articles_written"] == 1
+    after = dict(sql(data, "SELECT uri, article_id FROM articles"))
+    assert after == before
+    assert sql(data, "SELECT count(*) FROM articles WHERE body LIKE '%14 pct%'") == [(1,)]
+    assert sql(data, "SELECT count(*) FROM articles WHERE body LIKE '%12 pct%'") == [(0,)]
+    third = ingest(sources=[str(landing)], data_dir=str(data))
+    assert third["files_new"] == 0

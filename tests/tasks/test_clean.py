@@ -1,0 +1,293 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tasks.clean import clean_records, clean_text, extract_datelines
+from tasks.decode import decode_frame
+from tasks.parse_text import parse_text_records
+from tasks.schema import RECORDS_SCHEMA, conform
+
+
+def _paragraph_frame(*first_paragraphs: str) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"paragraphs": [[first, "Second paragraph."] for first in first_paragraphs]},
+        schema={"paragraphs": pl.List(pl.String())},
+    )
+
+
+def _records(**columns: list[object]) -> pl.DataFrame:
+    return conform(
+        pl.DataFrame(columns, schema={name: RECORDS_SCHEMA[name] for name in columns}), RECORDS_SCHEMA
+    )
+
+
+def _pipeline(paths: list[Path]) -> pl.DataFrame:
+    keys = [path.as_uri() for path in paths]
+    fetched = pl.DataFrame(
+        {
+            "file_uri": keys,
+            "uri": keys,
+            "record_key": keys,
+            "sha256": keys,
+            "raw": [path.read_bytes() for path in paths],
+            "quarantine_reason": [None] * len(paths),
+        },
+        schema_overrides={"raw": pl.Binary(), "quarantine_reason": pl.String()},
+    )
+    return clean_records(parse_text_records(decode_frame(fetched)))
+
+
+@pytest.mark.parametrize(
+    ("first_paragraph", "place", "date", "rest"),
+    [
+        ("WASHINGTON — Nato leaders on Wednesday said", "WASHINGTON", None, "Nato leaders on Wednesday said"),
+        ("WASHINGTON—Nato leaders on Wednesday said", "WASHINGTON", None, "Nato leaders on Wednesday said"),
+        ("LONDON, March 3 - Shares fell", "LONDON", "March 3", "Shares fell"),
+        (
+            "PARIS (AFP) - Protesters marched on the capital",
+            "PARIS",
+            None,
+            "Protesters marched on the capital",
+        ),
+        ("NEW YORK, April 7 (Reuters) - Stocks rose", "NEW YORK", "April 7", "Stocks rose"),
+        ("CHICAGO, Ill., April 7 - Amoco said", "CHICAGO, Ill.", "April 7", "Amoco said"),
+        ("BEIJING, Jan. 5 (Xinhua) -- China said", "BEIJING", "Jan. 5", "China said"),
+        ("CAMBRIDGE, Mass., March 26 - Biogen Inc said", "CAMBRIDGE, Mass.", "March 26", "Biogen Inc said"),
+        (
+            "CHARLOTTETOWN, Prince Edward Island, March 26 - <Island Telephone Co Ltd> said",
+            "CHARLOTTETOWN, Prince Edward Island",
+            "March 26",
+            "<Island Telephone Co Ltd> said",
+        ),
+        ("Toronto, March 30 - Shr 13 cts vs 14 cts", "Toronto", "March 30", "Shr 13 cts vs 14 cts"),
+        ("BRUSSELS, March 27, Reuter - Greece and Turkey", "BRUSSELS", "March 27", "Greece and Turkey"),
+        (
+            "ROTTERDAM, April 1- Internatio-Mueller NV said",
+            "ROTTERDAM",
+            "April 1",
+            "Internatio-Mueller NV said",
+        ),
+        (
+            "WINSTON-SALEM, N.C. - RJR Nabisco Inc's RJ Reynolds Tobacco USA unit said it sold four brands",
+            "WINSTON-SALEM, N.C.",
+            None,
+            "RJR Nabisco Inc's RJ Reynolds Tobacco USA unit said it sold four brands",
+        ),
+        (
+            "TOKYO - The Bank of Japan intervened in early afternoon trading",
+            "TOKYO",
+            None,
+            "The Bank of Japan intervened in early afternoon trading",
+        ),
+        (
+            "KYIV, July 10, 2024 – Russia launched a barrage",
+            "KYIV",
+            "July 10, 2024",
+            "Russia launched a barrage",
+        ),
+        ("TOKYO - The yen rose.", "TOKYO", None, "The yen rose."),
+        ("SAN JUAN, Puerto Rico (AP) — Power came back.", "SAN JUAN, Puerto Rico", None, "Power came back."),
+    ],
+)
+def test_dateline_forms(first_paragraph: str, place: str, date: str | None, rest: str) -> None:
+    result = extract_datelines(_paragraph_frame(first_paragraph)).row(0, named=True)
+
+    assert (result["dateline"], result["dateline_date"]) == (place, date)
+    assert result["paragraphs"] == [rest, "Second paragraph."]
+
+
+@pytest.mark.parametrize(
+    "first_paragraph",
+    [
+        "us        7.8015 - 7.8035",
+        "COPPER GRADE A - 2650 tonnes mainly carries cash nil",
+        "COPPER GRADE A - steadier 7750 (Total 10400) tonnes mainly",
+        "WHEAT - No Two Soft Red Winter Jne 129.50 up 1.50 Jly 124.00 up 1.00",
+        "APRIL 11 - ISRAEL INTRODUCES SUMMER TIME.",
+        "Federal Express Corp - New York",
+        "NEW ZEALAND EXCHS CLOSE - April 7",
+        "GRADINGS - None posted, Total todate 20 originals.",
+        "SILVER - total 156,708,754 off 323,664.",
+        "FOB RIVER - CLOSE      APRIL 6",
+        "Mar       ---    ---    ---    ---    ---   ---",
+        "UPDATE 2 - Stocks rose on Monday as investors cheered the earnings news",
+        "The minister - who spoke on condition of anonymity - said talks would go on.",
+        "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m).",
+    ],
+)
+def test_not_a_dateline(first_paragraph: str) -> None:
+    result = extract_datelines(_paragraph_frame(first_paragraph)).row(0, named=True)
+
+    assert (result["dateline"], result["dateline_date"]) == (None, None)
+    assert result["paragraphs"] == [first_paragraph, "Second paragraph."]
+
+
+def test_datelines_skip_quarantined_and_empty_records() -> None:
+    frame = pl.DataFrame(
+        {
+            "paragraphs": [["LONDON, March 3 - Shares fell"], [], None],
+            "quarantine_reason": ["headline with no body", None, None],
+        },
+        schema={"paragraphs": pl.List(pl.String()), "quarantine_reason": pl.String()},
+    )
+
+    result = extract_datelines(frame)
+
+    assert result["dateline"].to_list() == [None, None, None]
+    assert result["paragraphs"].to_list() == [["LONDON, March 3 - Shares fell"], [], None]
+
+
+@pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        ("  Nato\u00a0leaders \t said  ", "Nato leaders said"),
+        ("cafe\u0301", "café"),
+        ("zero\u200bwidth soft\u00adhyphen", "zerowidth softhyphen"),
+        ("control\x07 chars\x1b here", "control chars here"),
+        ("thin\u2009space and ideographic\u3000space", "thin space and ideographic space"),
+        ("line\nbreak\r\nhere", "line break here"),
+        ("\u00a0\u2003 ", ""),
+    ],
+)
+def test_clean_text(raw: str, cleaned: str) -> None:
+    assert pl.select(clean_text(pl.lit(raw))).item() == cleaned
+
+
+def test_clean_records_normalises_and_joins_the_body() -> None:
+    records = _records(
+        title=["  Nato\u00a0leaders  meet ", "Quarantined  title"],
+        paragraphs=[
+            ["WASHINGTON —\u00a0Nato leaders on Wednesday said so.", "  ", "Second\u00a0 one."],
+            ["x  y"],
+        ],
+        caption=["  A  caption. AFP ", None],
+        related=[["  Related\u00a0one ", "   "], []],
+        quarantine_reason=[None, "headline with no body"],
+    )
+
+    cleaned = clean_records(records)
+    first, quarantined = cleaned.rows(named=True)
+
+    assert first["title"] == "Nato leaders  meet"
+    assert first["caption"] == "A caption. AFP"
+    assert first["related"] == ["Related one"]
+    assert first["dateline"] == "WASHINGTON"
+    assert first["paragraphs"] == ["Nato leaders on Wednesday said so.", "Second one."]
+    assert first["body"] == "Nato leaders on Wednesday said so.\n\nSecond one."
+    assert quarantined["title"] == "Quarantined  title"
+    assert quarantined["paragraphs"] == ["x  y"]
+    assert (quarantined["body"], quarantined["dateline"]) == (None, None)
+
+
+def test_title_keeps_runs_of_spaces_as_written() -> None:
+    cleaned = clean_records(
+        _records(title=["BID -  ANALYSTS\t"], paragraphs=[["Body."]], quarantine_reason=[None])
+    )
+
+    assert cleaned["title"].item() == "BID -  ANALYSTS"
+
+
+def test_empty_title_and_caption_become_null() -> None:
+    cleaned = clean_records(
+        _records(title=["\u200b "], paragraphs=[["Body."]], caption=[" "], quarantine_reason=[None])
+    )
+
+    assert (cleaned["title"].item(), cleaned["caption"].item()) == (None, None)
+
+
+@pytest.fixture(scope="module")
+def reuters(corpus_dir: Path) -> tuple[pl.DataFrame, list[dict[str, object]]]:
+    folder = corpus_dir / "reuters_dev"
+    gold = [json.loads(line) for line in (folder / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
+    return _pipeline([folder / "files" / str(entry["path"]) for entry in gold]), gold
+
+
+@pytest.mark.corpus
+def test_reuters_titles(reuters: tuple[pl.DataFrame, list[dict[str, object]]]) -> None:
+    cleaned, gold = reuters
+
+    assert cleaned.height == len(gold) == 3390
+    assert cleaned["quarantine_reason"].null_count() == len(gold)
+    assert cleaned["title"].to_list() == [entry["title"] for entry in gold]
+
+
+@pytest.mark.corpus
+def test_reuters_dateline_accuracy(reuters: tuple[pl.DataFrame, list[dict[str, object]]]) -> None:
+    cleaned, gold = reuters
+    places = cleaned["dateline"].to_list()
+    dates = cleaned["dateline_date"].to_list()
+
+    place_accuracy = sum(found == entry["dateline_place"] for found, entry in zip(places, gold, strict=True))
+    date_accuracy = sum(found == entry["dateline_date"] for found, entry in zip(dates, gold, strict=True))
+    false_datelines = [
+        entry["path"]
+        for found, entry in zip(places, gold, strict=True)
+        if found and not entry["dateline_place"]
+    ]
+
+    assert place_accuracy / len(gold) >= 0.99
+    assert date_accuracy / len(gold) >= 0.99
+    assert false_datelines == []
+
+
+@pytest.mark.corpus
+def test_reuters_first_paragraph_loses_exactly_its_dateline(
+    reuters: tuple[pl.DataFrame, list[dict[str, object]]],
+) -> None:
+    cleaned, _ = reuters
+    first = cleaned.row(0, named=True)
+
+    assert first["dateline"] == "CHICAGO"
+    assert first["body"].startswith("Amoco Corp said its Amoco Fabrics Co will expand the capacity")
+    assert "\n\nIt said the expansion of the plant in Andalusia" in first["body"]
+    assert (
+        not cleaned.filter(pl.col("dateline").is_not_null())["body"].str.contains(r"^\S+, \w+ \d+ - ").any()
+    )
+
+
+@pytest.mark.corpus
+def test_seed_article(corpus_dir: Path) -> None:
+    article = _pipeline([corpus_dir / "seed" / "000_9135530c8063760a.txt"]).row(0, named=True)
+
+    assert article["title"] == "Nato leaders express ‘profound concern’ over China-Russia ties"
+    assert article["caption"].endswith("Agence France-Presse")
+    assert article["dateline"] == "WASHINGTON"
+    assert article["dateline_date"] is None
+    assert article["body"].startswith("Nato leaders on Wednesday said")
+    assert article["related"] == [
+        "NATO boosts Ukraine air defenses as doubts over Biden cloud summit",
+        "Xi to world powers: Help Russia, Ukraine ‘resume direct dialogue’",
+    ]
+    assert "Read more" not in article["body"]
+    assert "READ:" not in article["body"]
+    assert "Jens Stoltenberg" in article["body"]
+    assert "\u00a0" not in article["body"]
+    assert "\n\n\n" not in article["body"]
+
+
+def _line_one(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    return text.split("\n", 1)[0].strip()
+
+
+@pytest.mark.corpus
+def test_bbc_corpus(corpus_dir: Path) -> None:
+    paths = sorted((corpus_dir / "bbc_news_fulltext").glob("*/*.txt"))
+
+    cleaned = _pipeline(paths)
+
+    first_lines = [_line_one(path.read_bytes()) for path in paths]
+    assert cleaned["quarantine_reason"].null_count() == len(paths)
+    assert cleaned["title"].to_list() == first_lines
+    assert not cleaned["body"].str.contains("\ufffd").any()
+    assert not cleaned["title"].str.contains("\ufffd").any()
+    assert cleaned["dateline"].null_count() == len(paths)
+    latin_1 = cleaned.filter(pl.col("uri").str.ends_with("/sport/199.txt"))
+    assert "£" in latin_1["body"].item()
