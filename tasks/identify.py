@@ -27,6 +27,7 @@ def assign_identities(
 ) -> pl.DataFrame:
     """Add ``article_id``, ``status``, ``reason`` and ``replaces_previous`` to parsed records.
 
+    - a sidecar (metadata merged into its article) is ``skipped``;
     - a record with a ``quarantine_reason`` is ``quarantined``;
     - a record already ingested with the same content is ``unchanged`` (nothing to write or record);
     - content byte-for-byte equal to an article already in the warehouse, or to an earlier record of this
@@ -56,12 +57,15 @@ def assign_identities(
     )
     joined = joined.join(first_in_batch, on="sha256", how="left")
     unchanged = pl.col("previous_sha256").is_not_null() & (pl.col("previous_sha256") == pl.col("sha256"))
+    sidecar = pl.col("raw_format") == "sidecar"
     quarantined = pl.col("quarantine_reason").is_not_null()
     duplicate_of_warehouse = pl.col("original_article_id").is_not_null()
     duplicate_in_batch = pl.col("batch_article_id") != pl.col("own_article_id")
     return (
         joined.with_columns(
-            pl.when(quarantined)
+            pl.when(sidecar)
+            .then(pl.lit("skipped"))
+            .when(quarantined)
             .then(pl.lit("quarantined"))
             .when(unchanged)
             .then(pl.lit("unchanged"))
@@ -71,13 +75,13 @@ def assign_identities(
             .alias("status"),
         )
         .with_columns(
-            pl.when(pl.col("status") == "quarantined")
+            pl.when(pl.col("status").is_in(["quarantined", "skipped"]))
             .then(pl.lit(None, dtype=pl.String()))
             .when(pl.col("status") == "duplicate")
             .then(pl.coalesce("original_article_id", "batch_article_id"))
             .otherwise(pl.col("own_article_id"))
             .alias("article_id"),
-            pl.when(pl.col("status") == "quarantined")
+            pl.when(pl.col("status").is_in(["quarantined", "skipped"]))
             .then(pl.col("quarantine_reason"))
             .when(pl.col("status") == "duplicate")
             .then(pl.lit("same content as an article already ingested"))

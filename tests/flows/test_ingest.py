@@ -37,14 +37,20 @@ def test_samples_ingest_once_with_bad_files_quarantined(tmp_path: Path) -> None:
     first = ingest(sources=[str(SAMPLES)], data_dir=str(data))
     assert first["state"] == "completed"
     statuses = dict(sql(data, "SELECT status, count(*) FROM ingested_files GROUP BY status"))
-    assert statuses["skipped"] == 1
-    assert statuses["duplicate"] == 1
-    assert statuses["quarantined"] == 4
+    assert statuses == {"ingested": 10, "duplicate": 1, "quarantined": 3, "skipped": 2}
     reasons = dict(sql(data, "SELECT regexp_extract(uri, '[^/]+$'), reason FROM ingested_files WHERE reason IS NOT NULL"))
     assert "empty" in reasons["empty.txt"]
     assert "binary" in reasons["photo-upload.txt"] or "PNG" in reasons["photo-upload.txt"]
     assert "headline" in reasons["headline-only.txt"]
-    assert first["articles_written"] == sql(data, "SELECT count(*) FROM articles")[0][0] == 11
+    assert "sidecar" in reasons["harbour-festival.json"]
+    assert "partial" in reasons["incoming-story.txt.part"]
+    assert first["articles_written"] == sql(data, "SELECT count(*) FROM articles")[0][0] == 10
+    ((uri, byline, published),) = sql(
+        data, "SELECT uri, byline, published_at::VARCHAR FROM articles WHERE title LIKE 'Harbour festival%'"
+    )
+    assert (uri, byline, published) == (
+        "https://news.example.org/2025/08/harbour-festival", "Priya Nair", "2025-08-04 09:30:00"
+    )
     second = ingest(sources=[str(SAMPLES)], data_dir=str(data))
     assert second["files_new"] == 0
     assert second["articles_written"] == 0

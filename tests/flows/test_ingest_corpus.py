@@ -47,7 +47,8 @@ def test_bbc_one_article_per_distinct_content(corpus_warehouse: dict[str, Any], 
 
 def test_bbc_titles_are_line_one_and_latin1_decodes(corpus_warehouse: dict[str, Any], corpus_dir: Path) -> None:
     data = corpus_warehouse["data"]
-    titles = dict(sql(data, "SELECT uri, title FROM ingested_files JOIN articles USING (article_id) WHERE status = 'ingested' AND source = 'bbc'"))
+    titles = dict(sql(data, "SELECT f.uri, a.title FROM ingested_files f JOIN articles a USING (article_id) "
+        "WHERE f.status = 'ingested' AND f.source = 'bbc'"))
     wrong = []
     for path in _bbc_files(corpus_dir):
         uri = path.as_uri()

@@ -87,9 +87,16 @@ def test_discover_reports_unreadable_folders(tmp_path: Path, monkeypatch: pytest
 )
 def test_diff_listing(size: int, mtime: int, expected: str) -> None:
     listing = pl.DataFrame(
-        {"uri": ["file:///a", "file:///new"], "path": ["/a", "/new"], "size_bytes": [size, 5], "mtime_ns": [mtime, 1]}
+        {
+            "uri": ["file:///a", "file:///new"],
+            "path": ["/a", "/new"],
+            "size_bytes": [size, 5],
+            "mtime_ns": [mtime, 1],
+        }
     )
-    manifest = pl.DataFrame({"file_uri": ["file:///a"], "size_bytes": [10], "mtime_ns": [100], "sha256": ["h"]})
+    manifest = pl.DataFrame(
+        {"file_uri": ["file:///a"], "size_bytes": [10], "mtime_ns": [100], "sha256": ["h"]}
+    )
     assert diff_listing(listing, manifest)["change"].to_list() == [expected, "new"]
 
 

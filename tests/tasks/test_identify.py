@@ -5,22 +5,30 @@ import polars as pl
 from tasks.identify import KNOWN_HASHES_SCHEMA, KNOWN_RECORDS_SCHEMA, assign_identities, stable_article_id
 
 
-def _records(*rows: tuple[str, str, str | None]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows, schema={"record_key": pl.String(), "sha256": pl.String(), "quarantine_reason": pl.String()}, orient="row"
+def _records(*rows: tuple[str, str | None, str | None]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        rows,
+        schema={"record_key": pl.String(), "sha256": pl.String(), "quarantine_reason": pl.String()},
+        orient="row",
     )
+    is_sidecar = pl.col("record_key").str.ends_with(".json")
+    return frame.with_columns(pl.when(is_sidecar).then(pl.lit("sidecar")).otherwise(pl.lit("text")).alias("raw_format"))
 
 
 def test_new_records_get_stable_ids_and_batch_duplicates_point_at_the_first() -> None:
-    records = _records(("a", "h1", None), ("b", "h2", None), ("c", "h1", None), ("d", None, "empty file"))
+    records = _records(
+        ("a", "h1", None), ("b", "h2", None), ("c", "h1", None), ("d", None, "empty file"), ("b.json", "h3", "sidecar")
+    )
     result = assign_identities(
         records, pl.DataFrame(schema=KNOWN_HASHES_SCHEMA), pl.DataFrame(schema=KNOWN_RECORDS_SCHEMA)
     )
-    assert result["status"].to_list() == ["ingested", "ingested", "duplicate", "quarantined"]
+    assert result["status"].to_list() == ["ingested", "ingested", "duplicate", "quarantined", "skipped"]
+    assert result["reason"].to_list()[4] == "sidecar"
     assert result["article_id"].to_list() == [
         stable_article_id("a"),
         stable_article_id("b"),
         stable_article_id("a"),
+        None,
         None,
     ]
     assert result["reason"].to_list()[3] == "empty file"

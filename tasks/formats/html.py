@@ -1,0 +1,231 @@
+"""HTML pages: charset-honouring decoding, then trafilatura for the body and the page's metadata."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import Any
+
+import lxml.html
+from lxml import etree
+from trafilatura import bare_extraction
+
+from tasks.decode import decode_bytes
+from tasks.formats.common import Blob, Record, clean_text, iso639_1, new_record, parse_datetime, quarantined
+
+_DECLARED = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_:.+-]+)""",
+    re.I,
+)
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>", re.I)
+_WHATWG_SUPERSETS = {"latin-1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252", "iso8859-9": "cp1254"}
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+
+
+def declared_charset(raw: bytes) -> str | None:
+    """The Python codec named by the page's ``<meta charset>`` / ``http-equiv`` / XML declaration, or None."""
+    match = _DECLARED.search(raw[:8192])
+    if not match:
+        return None
+    label = (match.group(1) or match.group(2)).decode("ascii", errors="ignore")
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return _WHATWG_SUPERSETS.get(name, name)
+
+
+def decode_html(raw: bytes) -> tuple[str, str]:
+    """The page as text and the encoding used: BOM, valid UTF-8, the declared charset, then a guess.
+
+    A declared legacy charset loses to UTF-8 only when the bytes are valid UTF-8: with multi-byte sequences
+    present that combination is a stale declaration, and honouring it would garble every accented letter.
+    Pages that are neither UTF-8 nor decodable as declared go through ``tasks.decode.decode_bytes``.
+    """
+    for bom, encoding in _BOMS:
+        if raw.startswith(bom):
+            return raw[len(bom) :].decode(encoding, errors="replace"), encoding
+    declared = declared_charset(raw)
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if declared is not None and declared != "utf-8":
+        try:
+            return raw.decode(declared), declared
+        except (UnicodeDecodeError, LookupError):
+            pass
+    decoded, codec, _ = decode_bytes(raw)
+    if decoded is not None and codec is not None:
+        return decoded, codec
+    return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def _page_language(tree: Any) -> str | None:
+    for xpath in (
+        "/html/@lang",
+        "/html/@xml:lang",
+        "//meta[translate(@http-equiv,'CONTENT-LANGUAGE','content-language')='content-language']/@content",
+        "//meta[@property='og:locale']/@content",
+        "//meta[@name='language']/@content",
+    ):
+        try:
+            values = tree.xpath(xpath, namespaces={"xml": "http://www.w3.org/XML/1998/namespace"})
+        except etree.XPathError:
+            continue
+        for value in values:
+            code = iso639_1(str(value))
+            if code:
+                return code
+    return None
+
+
+def _canonical(tree: Any) -> str | None:
+    for xpath in ("//link[@rel='canonical']/@href", "//meta[@property='og:url']/@content"):
+        for value in tree.xpath(xpath):
+            href = str(value).strip()
+            if href.startswith(("http://", "https://")):
+                return href
+    return None
+
+
+MIN_BODY_WORDS = 10
+"""Extracted text shorter than this is navigation or a stub, not an article."""
+
+_TITLE_SEPARATORS = re.compile(r"\s+(?:\||-|–|—|·|•|::|/|»)\s+")
+_WORDS = re.compile(r"\w+")
+
+
+def _squash(text: str) -> str:
+    return "".join(_WORDS.findall(text.lower()))
+
+
+def _is_site_name(segment: str, sitename: str | None, hostname: str | None) -> bool:
+    squashed = _squash(segment)
+    if not squashed:
+        return False
+    site = _squash(sitename or "")
+    host_labels = [label for label in re.split(r"[.]", (hostname or "").lower()) if label not in ("www", "")]
+    main_label = _squash(host_labels[-2] if len(host_labels) >= 2 else "".join(host_labels))
+    return bool(
+        (
+            site
+            and (
+                squashed == site
+                or (len(site) >= 4 and site in squashed)
+                or (len(squashed) >= 4 and squashed in site)
+            )
+        )
+        or (len(main_label) >= 3 and main_label in squashed)
+    )
+
+
+def _strip_site_name(title: str, sitename: str | None, hostname: str | None) -> str:
+    if sitename:
+        for separator in (" | ", " - ", " – ", " — ", " · ", " • "):
+            if title.endswith(separator + sitename):
+                return title[: -len(separator + sitename)].strip()
+            if title.startswith(sitename + separator):
+                return title[len(sitename + separator) :].strip()
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) > 1 and _is_site_name(parts[-1], sitename, hostname):
+        return " - ".join(parts[:-1]) if len(parts) > 2 else parts[0]
+    if len(parts) > 1 and _is_site_name(parts[0], sitename, hostname):
+        return title[title.index(parts[1]) :]
+    return title
+
+
+def _overlap(left: str, right: str) -> float:
+    a, b = set(_WORDS.findall(left.lower())), set(_WORDS.findall(right.lower()))
+    return len(a & b) / min(len(a), len(b)) if a and b else 0.0
+
+
+def _extends(longer: str, shorter: str) -> bool:
+    """Whether ``longer`` is ``shorter`` with words only before or after it (a kicker or a subtitle)."""
+    outer, inner = _WORDS.findall(longer.lower()), _WORDS.findall(shorter.lower())
+    return bool(inner) and (outer[: len(inner)] == inner or outer[-len(inner) :] == inner)
+
+
+def headline(title: str | None, tree: Any, sitename: str | None, hostname: str | None) -> str | None:
+    """The page's headline: trafilatura's title without the site name, or the ``<h1>`` that restates it.
+
+    Publishers' ``og:title`` and ``<title>`` often differ from the visible headline (SEO variants, site-name
+    suffixes); an ``<h1>`` that shares most words with them, or that the ``<title>`` contains, is the
+    headline readers saw.
+    """
+    stripped = _strip_site_name(title, sitename, hostname) if title else None
+    page_title = _squash(" ".join(tree.xpath("//title//text()")))
+    best: tuple[float, str] | None = None
+    for element in tree.iter("h1"):
+        text = clean_text(" ".join(element.itertext()))
+        if not text or not 3 <= len(text.split()) <= 40:
+            continue
+        if stripped and _extends(text, stripped):
+            return stripped
+        score = max(
+            _overlap(text, stripped) if stripped else 0.0, 1.0 if _squash(text) in page_title else 0.0
+        )
+        if score >= 0.5 and (best is None or score > best[0]):
+            best = (score, text)
+    return best[1] if best else stripped
+
+
+def _load_tree(text: str) -> Any:
+    text = _XML_DECLARATION.sub("", text, count=1)
+    try:
+        return lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def html_records(blob: Blob) -> list[Record]:
+    """One record for an HTML page, or one quarantined record when it holds no extractable article."""
+    text, _ = decode_html(blob.raw)
+    tree = _load_tree(text)
+    if tree is None or len(tree) == 0:
+        return [quarantined(blob, "html", "HTML page could not be parsed")]
+    language = _page_language(tree)
+    canonical = _canonical(tree)
+    try:
+        document = bare_extraction(
+            tree,
+            url=canonical,
+            include_comments=False,
+            favor_precision=True,
+            with_metadata=True,
+        )
+    except (ValueError, TypeError, etree.LxmlError) as error:
+        return [quarantined(blob, "html", f"HTML extraction failed: {error}")]
+    if document is None or isinstance(document, dict):
+        return [quarantined(blob, "html", "no extractable article in HTML page")]
+    paragraphs = [p for p in (clean_text(line) for line in (document.text or "").split("\n")) if p]
+    title = headline(clean_text(document.title), tree, document.sitename, document.hostname)
+    while paragraphs and title and _squash(paragraphs[0]) == _squash(title):
+        paragraphs.pop(0)
+    words = sum(len(p.split()) for p in paragraphs)
+    if words < MIN_BODY_WORDS:
+        reason = "no extractable article in HTML page"
+        return [
+            quarantined(
+                blob,
+                "html",
+                reason if not words else f"{reason} (only {words} word{'s' if words > 1 else ''} of text)",
+                title=title,
+            )
+        ]
+    published = parse_datetime(document.date)
+    return [
+        new_record(
+            blob,
+            "html",
+            title=title,
+            paragraphs=paragraphs,
+            byline=clean_text(document.author),
+            published_at=published,
+            published_at_source="html" if published else None,
+            description=clean_text(document.description),
+            canonical_url=canonical or (document.url if (document.url or "").startswith("http") else None),
+            language_hint=language,
+            source_hint=clean_text(document.sitename),
+        )
+    ]
