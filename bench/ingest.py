@@ -43,7 +43,9 @@ def run_ingest(sources: list[str], data_dir: Path, env: dict[str, str]) -> Measu
     started = time.perf_counter()
     done = subprocess.run(
         [NEWSFLOW, "ingest", *sources, "--data-dir", str(data_dir), "--json"],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     wall = time.perf_counter() - started
     if done.returncode:
@@ -74,7 +76,9 @@ def measure_peak_rss(sources: list[str], data_dir: Path, env: dict[str, str]) ->
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", code, NEWSFLOW, "ingest", *sources, "--data-dir", str(data_dir), "--json"],
-        capture_output=True, text=True, env=env,
+        capture_output=True,
+        text=True,
+        env=env,
     )
     wall = time.perf_counter() - started
     if done.returncode:
@@ -96,8 +100,18 @@ def prefect_server(env: dict[str, str]):  # type: ignore[no-untyped-def]
     port = _free_port()
     server_env = {**env, "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port)}
     process = subprocess.Popen(
-        [str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).with_name("prefect")),
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/api"
     try:
@@ -121,7 +135,9 @@ def prefect_server(env: dict[str, str]):  # type: ignore[no-untyped-def]
 
 
 def _fmt(values: list[float]) -> str:
-    return f"{statistics.median(values):8.2f}" + (f"  (runs: {', '.join(f'{v:.2f}' for v in values)})" if len(values) > 1 else "")
+    return f"{statistics.median(values):8.2f}" + (
+        f"  (runs: {', '.join(f'{v:.2f}' for v in values)})" if len(values) > 1 else ""
+    )
 
 
 def main() -> None:
@@ -148,7 +164,9 @@ def main() -> None:
     empty.mkdir(exist_ok=True)
 
     print("\nPrefect start-up (ingest of an empty folder, wall seconds)")
-    ephemeral = [run_ingest([str(empty)], Path(tempfile.mkdtemp(dir=work)), env).wall_seconds for _ in range(args.runs)]
+    ephemeral = [
+        run_ingest([str(empty)], Path(tempfile.mkdtemp(dir=work)), env).wall_seconds for _ in range(args.runs)
+    ]
     print(f"  ephemeral server : {_fmt(ephemeral)}")
     with prefect_server(env) as api_url:
         served_env = {**env, "PREFECT_API_URL": api_url}
@@ -159,8 +177,13 @@ def main() -> None:
         print(f"  of which in flow : {_fmt([m.flow_seconds for m in served])}")
 
         rows = []
-        for label, sources in (("BBC (2,225 files)", [str(bbc / d) for d in ("business", "entertainment", "politics", "sport", "tech")]),
-                               (f"{args.copies}x BBC ({files:,} files)", [str(generated)])):
+        for label, sources in (
+            (
+                "BBC (2,225 files)",
+                [str(bbc / d) for d in ("business", "entertainment", "politics", "sport", "tech")],
+            ),
+            (f"{args.copies}x BBC ({files:,} files)", [str(generated)]),
+        ):
             results: list[Measured] = []
             for _ in range(args.runs):
                 data_dir = Path(tempfile.mkdtemp(dir=work))
@@ -180,8 +203,10 @@ def main() -> None:
         print(f"    articles/s       : {articles / statistics.median(flow):8.0f}")
         print(f"    wall seconds     : {_fmt([m.wall_seconds for m in results])}")
         print(f"    peak RSS MB      : {_fmt([m.peak_rss_mb for m in results])}")
-        print(f"    no-op re-run     : flow {noop.flow_seconds:.2f} s, wall {noop.wall_seconds:.2f} s, "
-              f"files_new={noop.summary['files_new']}")
+        print(
+            f"    no-op re-run     : flow {noop.flow_seconds:.2f} s, wall {noop.wall_seconds:.2f} s, "
+            f"files_new={noop.summary['files_new']}"
+        )
     shutil.rmtree(prefect_home, ignore_errors=True)
 
 

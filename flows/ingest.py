@@ -38,8 +38,18 @@ from warehouse.register import (
 )
 
 INGESTED_FILES_COLUMNS = (
-    "uri", "file_uri", "record_key", "source", "raw_format", "size_bytes", "mtime_ns", "file_sha256",
-    "sha256", "status", "reason", "article_id",
+    "uri",
+    "file_uri",
+    "record_key",
+    "source",
+    "raw_format",
+    "size_bytes",
+    "mtime_ns",
+    "file_sha256",
+    "sha256",
+    "status",
+    "reason",
+    "article_id",
 )
 
 
@@ -92,7 +102,10 @@ def _batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
 
 def _manifest_rows(frame: pl.DataFrame, run_id: str, seen_at: datetime) -> pl.DataFrame:
     return frame.select(
-        *[pl.col(name) if name in frame.columns else pl.lit(None, pl.String()).alias(name) for name in INGESTED_FILES_COLUMNS],
+        *[
+            pl.col(name) if name in frame.columns else pl.lit(None, pl.String()).alias(name)
+            for name in INGESTED_FILES_COLUMNS
+        ],
         pl.lit(run_id).alias("run_id"),
         pl.lit(seen_at).alias("seen_at"),
     )
@@ -119,7 +132,9 @@ def _tally(counts: RunCounts, identified: pl.DataFrame) -> None:
     statuses = dict(identified.group_by("status").len().iter_rows())
     counts.duplicates += statuses.get("duplicate", 0)
     counts.quarantined += statuses.get("quarantined", 0)
-    for reason, number in identified.filter(pl.col("status") == "quarantined").group_by("reason").len().iter_rows():
+    for reason, number in (
+        identified.filter(pl.col("status") == "quarantined").group_by("reason").len().iter_rows()
+    ):
         counts.quarantine_reasons[reason] = counts.quarantine_reasons.get(reason, 0) + number
 
 
@@ -154,7 +169,9 @@ def _process_batch(
         ),
         ARTICLE_COLUMNS,
     )
-    files = write_partitions(articles, article_table_root(settings.lake_path), f"{run.run_id}-{batch_number:05d}")
+    files = write_partitions(
+        articles, article_table_root(settings.lake_path), f"{run.run_id}-{batch_number:05d}"
+    )
     manifest = _manifest_rows(identified.filter(pl.col("status") != "unchanged"), run.run_id, ingested_at)
     if pending_rows is not None:
         manifest = pl.concat([pending_rows, manifest], how="vertical_relaxed")
@@ -172,9 +189,7 @@ def _process_batch(
         refreshed_files=refreshed,
         run_row=run.row("running"),
     )
-    return pl.concat(
-        [known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed"
-    )
+    return pl.concat([known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed")
 
 
 def _publish_artifacts(run: RunState, state: str) -> None:
@@ -231,14 +246,18 @@ def ingest(
             abandoned = mark_abandoned_runs(con)
             orphans = remove_orphan_files(con, settings.lake_path)
             if abandoned or orphans:
-                logger.info("Repaired after an interrupted run: %d run(s), %d orphan file(s)", abandoned, len(orphans))
+                logger.info(
+                    "Repaired after an interrupted run: %d run(s), %d orphan file(s)", abandoned, len(orphans)
+                )
             listing = discover_files(chosen, source_name)
             plan = diff_against_manifest(listing, load_file_manifest(con))
             counts = run.counts
             counts.files_seen = plan.height
             counts.files_unchanged = plan.filter(pl.col("change") == "unchanged").height
             counts.files_new = counts.files_seen - counts.files_unchanged
-            newly_skipped = plan.filter(pl.col("skip_reason").is_not_null() & (pl.col("change") != "unchanged"))
+            newly_skipped = plan.filter(
+                pl.col("skip_reason").is_not_null() & (pl.col("change") != "unchanged")
+            )
             counts.skipped = newly_skipped.height
             pending: pl.DataFrame | None = _skipped_rows(newly_skipped, run.run_id, _now())
             todo = plan.filter(pl.col("skip_reason").is_null() & (pl.col("change") != "unchanged"))
@@ -250,7 +269,9 @@ def ingest(
                 progress.report(min((number + 1) * settings.batch_size, todo.height), todo.height)
                 logger.info(
                     "Batch %d: %d/%d files, %d articles so far",
-                    number + 1, min((number + 1) * settings.batch_size, todo.height), todo.height,
+                    number + 1,
+                    min((number + 1) * settings.batch_size, todo.height),
+                    todo.height,
                     counts.articles_written,
                 )
             register_batch(
@@ -263,7 +284,11 @@ def ingest(
             )
         except Exception as error:
             register_batch(
-                con, article_files=[], replaced_article_ids=[], tables={}, refreshed_files=None,
+                con,
+                article_files=[],
+                replaced_article_ids=[],
+                tables={},
+                refreshed_files=None,
                 run_row=run.row("failed", error=f"{type(error).__name__}: {error}"),
             )
             _publish_artifacts(run, "failed")
@@ -272,9 +297,15 @@ def ingest(
             con.close()
     _publish_artifacts(run, "completed")
     logger.info(
-        "Ingested %d articles from %d new files (%d unchanged, %d duplicates, %d quarantined, %d skipped) in %.1f s",
-        run.counts.articles_written, run.counts.files_new, run.counts.files_unchanged, run.counts.duplicates,
-        run.counts.quarantined, run.counts.skipped, time.perf_counter() - started,
+        "Ingested %d articles from %d new files "
+        "(%d unchanged, %d duplicates, %d quarantined, %d skipped) in %.1f s",
+        run.counts.articles_written,
+        run.counts.files_new,
+        run.counts.files_unchanged,
+        run.counts.duplicates,
+        run.counts.quarantined,
+        run.counts.skipped,
+        time.perf_counter() - started,
     )
     summary = {"run_id": run.run_id, "state": "completed", **asdict(run.counts)}
     summary.pop("quarantine_reasons")

@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from newsflow.prefect_env import configure_prefect
 
@@ -48,22 +47,36 @@ def ingest(
     data_dir: DataDirOption = None,
     source_name: Annotated[str | None, typer.Option("--source-name", help="Name of the source.")] = None,
     batch_size: Annotated[int | None, typer.Option("--batch-size", min=1, help="Files per batch.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the run summary as one JSON object.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run summary as one JSON object.")
+    ] = False,
 ) -> None:
     """Run the ingest flow once, as a Prefect flow run."""
     from flows.ingest import ingest as ingest_flow
     from newsflow import progress
 
-    keys = ("run_id", "state", "files_seen", "files_new", "files_unchanged", "articles_written", "duplicates",
-            "quarantined")
+    keys = (
+        "run_id",
+        "state",
+        "files_seen",
+        "files_new",
+        "files_unchanged",
+        "articles_written",
+        "duplicates",
+        "quarantined",
+    )
     show_bar = err.is_terminal and not as_json
     bar_context: Any = None
     if show_bar:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
         bar_context = Progress(
-            "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-            console=err, transient=True,
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
         )
         bar_task = bar_context.add_task("ingesting", total=None)
         listener = lambda done, total: bar_context.update(bar_task, completed=done, total=total)  # noqa: E731
@@ -86,10 +99,11 @@ def ingest(
     if as_json:
         sys.stdout.write(json.dumps({key: summary[key] for key in keys}) + "\n")
         return
+    s = summary
     out.print(
-        f"[bold]{summary['state']}[/] run {summary['run_id']}: {summary['articles_written']} articles written; "
-        f"{summary['files_seen']} files seen, {summary['files_new']} new, {summary['files_unchanged']} unchanged, "
-        f"{summary['duplicates']} duplicates, {summary['quarantined']} quarantined, {summary['skipped']} skipped",
+        f"[bold]{s['state']}[/] run {s['run_id']}: {s['articles_written']} articles written; "
+        f"{s['files_seen']} files seen, {s['files_new']} new, {s['files_unchanged']} unchanged, "
+        f"{s['duplicates']} duplicates, {s['quarantined']} quarantined, {s['skipped']} skipped",
         highlight=False,
     )
 
@@ -99,7 +113,9 @@ def query(
     sql: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
     data_dir: DataDirOption = None,
     output_format: Annotated[str, typer.Option("--format", help="table, csv, json or parquet.")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", help="Write to this file instead of stdout.")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", help="Write to this file instead of stdout.")
+    ] = None,
 ) -> None:
     """Read-only SQL over the warehouse."""
     import duckdb

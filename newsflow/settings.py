@@ -19,8 +19,38 @@ from pydantic_settings import (
 )
 
 DEFAULT_LANGUAGES = (
-    "en", "de", "fr", "es", "it", "pt", "nl", "ru", "uk", "pl", "cs", "hu", "el", "bg", "ro", "sv",
-    "da", "no", "fi", "tr", "ar", "he", "fa", "hi", "bn", "ur", "zh", "ja", "ko", "id", "vi", "th",
+    "en",
+    "de",
+    "fr",
+    "es",
+    "it",
+    "pt",
+    "nl",
+    "ru",
+    "uk",
+    "pl",
+    "cs",
+    "hu",
+    "el",
+    "bg",
+    "ro",
+    "sv",
+    "da",
+    "no",
+    "fi",
+    "tr",
+    "ar",
+    "he",
+    "fa",
+    "hi",
+    "bn",
+    "ur",
+    "zh",
+    "ja",
+    "ko",
+    "id",
+    "vi",
+    "th",
 )
 
 
@@ -45,16 +75,21 @@ class Settings(BaseSettings):
         "default: a SQLite file in the data dir.",
     )
     data_path: str | None = Field(
-        default=None, description="Where table Parquet files live (a folder or s3:// prefix); default: DATA_DIR/lake/."
+        default=None,
+        description="Where table Parquet files live (a folder or s3:// prefix); default: DATA_DIR/lake/.",
     )
     extension_dir: Path | None = Field(
         default=None, description="DuckDB extension directory; default: ~/.cache/newsflow/duckdb_extensions."
     )
     batch_size: int = Field(default=4000, ge=1, description="Files per batch task run.")
     max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Larger files are quarantined.")
-    languages: list[str] = Field(default=list(DEFAULT_LANGUAGES), description="Languages the detector may answer.")
+    languages: list[str] = Field(
+        default=list(DEFAULT_LANGUAGES), description="Languages the detector may answer."
+    )
     sources_file: Path | None = Field(default=None, description="TOML file of named sources (see README).")
-    lock_timeout_seconds: float = Field(default=3600.0, description="How long a run waits for another writer.")
+    lock_timeout_seconds: float = Field(
+        default=3600.0, description="How long a run waits for another writer."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -10,7 +10,14 @@ from rich.table import Table
 from newsflow.settings import Settings
 from warehouse.catalog import LAKE, reader
 
-TABLES = ("articles", "ingested_files", "ingest_runs", "article_entities", "article_quotes", "article_keywords")
+TABLES = (
+    "articles",
+    "ingested_files",
+    "ingest_runs",
+    "article_entities",
+    "article_quotes",
+    "article_keywords",
+)
 
 
 def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
@@ -21,7 +28,10 @@ def _rows(con: Any, sql: str) -> list[dict[str, Any]]:
 
 def collect_status(settings: Settings) -> dict[str, Any]:
     with reader(settings) as con:
-        existing = {row["table_name"] for row in _rows(con, f"SELECT table_name FROM duckdb_tables() WHERE database_name = '{LAKE}'")}
+        existing = {
+            row["table_name"]
+            for row in _rows(con, f"SELECT table_name FROM duckdb_tables() WHERE database_name = '{LAKE}'")
+        }
         counts = {
             table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
             for table in TABLES
@@ -46,7 +56,8 @@ def collect_status(settings: Settings) -> dict[str, Any]:
             ),
             "last_runs": _rows(
                 con,
-                "SELECT run_id, state, started_at, duration_seconds, files_seen, files_new, articles_written, "
+                "SELECT run_id, state, started_at, duration_seconds, files_seen, files_new, "
+                "articles_written, "
                 "duplicates, quarantined FROM ingest_runs ORDER BY started_at DESC LIMIT 5",
             ),
             "quarantine": _rows(
@@ -74,7 +85,9 @@ def _table(title: str, rows: list[dict[str, Any]]) -> Table:
 
 def print_status(report: dict[str, Any], console: Console) -> None:
     console.print(f"[bold]Warehouse[/] {report['data_dir']}", highlight=False)
-    console.print(_table("Tables", [{"table": name, "rows": count} for name, count in report["tables"].items()]))
+    console.print(
+        _table("Tables", [{"table": name, "rows": count} for name, count in report["tables"].items()])
+    )
     console.print(_table("Sources", report["sources"]))
     console.print(_table("Files by status", report["statuses"]))
     console.print(_table("Partitions", report["partitions"]))

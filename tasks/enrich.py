@@ -44,9 +44,16 @@ def enrich_frame(articles: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
             }
         ),
         quotes=pl.DataFrame(
-            schema={"article_id": pl.String(), "ordinal": pl.Int32(), "quote": pl.String(), "speaker": pl.String()}
+            schema={
+                "article_id": pl.String(),
+                "ordinal": pl.Int32(),
+                "quote": pl.String(),
+                "speaker": pl.String(),
+            }
         ),
-        keywords=pl.DataFrame(schema={"article_id": pl.String(), "keyword": pl.String(), "score": pl.Float64()}),
+        keywords=pl.DataFrame(
+            schema={"article_id": pl.String(), "keyword": pl.String(), "score": pl.Float64()}
+        ),
     )
 
 

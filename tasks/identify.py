@@ -1,4 +1,4 @@
-"""Give records their stable ``article_id`` and decide what each becomes: article, duplicate, or nothing new."""
+"""Stable ``article_id``s, and what each record becomes: an article, a duplicate, or nothing new."""
 
 from __future__ import annotations
 

@@ -26,7 +26,9 @@ def parse_files(files: pl.DataFrame, field_map: dict[str, str] | None = None) ->
                 "uri",
                 pl.col("uri").alias("record_key"),
                 "sha256",
-                pl.coalesce("quarantine_reason", pl.lit("no article found in the file")).alias("quarantine_reason"),
+                pl.coalesce("quarantine_reason", pl.lit("no article found in the file")).alias(
+                    "quarantine_reason"
+                ),
             ),
             RECORDS_SCHEMA,
         )

@@ -390,7 +390,11 @@ def _paragraphs(body_lines: pl.DataFrame, titles: pl.DataFrame) -> pl.DataFrame:
     caption_candidate = content & (content_rank == 1) & (content.cast(pl.UInt32).sum().over(doc) > 1)
     candidate_text = _only_where(caption_candidate, text)
     next_opens_with_dateline = (
-        text.filter(content & (content_rank == 2)).first().over(doc).str.contains(DATELINE_OPENING_RE).fill_null(False)
+        text.filter(content & (content_rank == 2))
+        .first()
+        .over(doc)
+        .str.contains(DATELINE_OPENING_RE)
+        .fill_null(False)
     )
     is_caption = (
         caption_candidate

@@ -59,8 +59,11 @@ def write_article_partitions(articles: pl.DataFrame, table_root: Path, file_pref
     for number, ((source_part, month_part), part) in enumerate(
         with_parts.group_by(["_source_part", "_month_part"], maintain_order=True)
     ):
-        target = table_root / f"source={source_part}" / f"published_month={month_part}" / (
-            f"{file_prefix}-{number:04d}.parquet"
+        target = (
+            table_root
+            / f"source={source_part}"
+            / f"published_month={month_part}"
+            / (f"{file_prefix}-{number:04d}.parquet")
         )
         write_parquet_atomically(part.drop("_source_part", "_month_part").sort("published_at"), target)
         written.append(str(target))

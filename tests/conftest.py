@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-
-import tempfile
 
 import pytest
 

@@ -22,7 +22,9 @@ class WarehouseMissingError(RuntimeError):
 def _sql_files(layer: str) -> list[tuple[str, str]]:
     folder = resources.files("warehouse") / "sql" / layer
     return sorted(
-        (entry.name, entry.read_text(encoding="utf-8")) for entry in folder.iterdir() if entry.name.endswith(".sql")
+        (entry.name, entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".sql")
     )
 
 
@@ -69,7 +71,9 @@ def new_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
 
 def _attach_sql(settings: Settings, read_only: bool) -> str:
     catalog = settings.catalog.replace("'", "''")
-    options = ["READ_ONLY"] if read_only else [f"DATA_PATH '{settings.lake_path.replace(chr(39), chr(39) * 2)}'"]
+    options = (
+        ["READ_ONLY"] if read_only else [f"DATA_PATH '{settings.lake_path.replace(chr(39), chr(39) * 2)}'"]
+    )
     return f"ATTACH 'ducklake:{catalog}' AS {LAKE} ({', '.join(options)})"
 
 
@@ -87,7 +91,12 @@ def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = new_connection(settings)
     con.execute(_attach_sql(settings, read_only=False))
     con.execute(f"USE {LAKE}")
-    existing = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE]).fetchall()}
+    existing = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE]
+        ).fetchall()
+    }
     for _name, ddl in _sql_files("tables"):
         table = ddl.split("EXISTS", 1)[1].split("(", 1)[0].strip()
         if table not in existing:

@@ -77,9 +77,9 @@ def commit_batch(
     """Register one batch in a single catalog transaction.
 
     Old versions of re-ingested articles (and their entity, quote and keyword rows) are deleted, the new
-    Parquet files are added to ``articles``, the other tables' rows inserted, files read again without new content
-    get their new size, mtime and hash, and the run's row is replaced with its running counts. Either all of it becomes visible
-    or none of it does.
+    Parquet files are added to ``articles``, the other tables' rows inserted, files read again without new
+    content get their new size, mtime and hash, and the run's row is replaced with its running counts.
+    Either all of it becomes visible or none of it does.
     """
     con.execute("BEGIN TRANSACTION")
     try:
@@ -93,10 +93,14 @@ def commit_batch(
         for table, frame in tables.items():
             _insert_frame(con, table, frame)
         if refreshed_files is not None and not refreshed_files.is_empty():
-            con.register("refreshed", refreshed_files.select("file_uri", "size_bytes", "mtime_ns", "file_sha256").to_arrow())
+            con.register(
+                "refreshed",
+                refreshed_files.select("file_uri", "size_bytes", "mtime_ns", "file_sha256").to_arrow(),
+            )
             con.execute(
-                "UPDATE ingested_files SET size_bytes = refreshed.size_bytes, mtime_ns = refreshed.mtime_ns, "
-                "file_sha256 = refreshed.file_sha256 FROM refreshed WHERE ingested_files.file_uri = refreshed.file_uri"
+                "UPDATE ingested_files SET size_bytes = refreshed.size_bytes, "
+                "mtime_ns = refreshed.mtime_ns, file_sha256 = refreshed.file_sha256 "
+                "FROM refreshed WHERE ingested_files.file_uri = refreshed.file_uri"
             )
             con.unregister("refreshed")
         con.execute("DELETE FROM ingest_runs WHERE run_id = ?", [run_row["run_id"]])
@@ -109,11 +113,15 @@ def commit_batch(
 
 
 def registered_article_files(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute(f"SELECT data_file, delete_file FROM ducklake_list_files('{LAKE}', 'articles')").fetchall()
+    rows = con.execute(
+        f"SELECT data_file, delete_file FROM ducklake_list_files('{LAKE}', 'articles')"
+    ).fetchall()
     return {path for row in rows for path in row if path}
 
 
-def remove_orphan_files(con: duckdb.DuckDBPyConnection, lake_path: str, min_age_seconds: float = 0.0) -> list[str]:
+def remove_orphan_files(
+    con: duckdb.DuckDBPyConnection, lake_path: str, min_age_seconds: float = 0.0
+) -> list[str]:
     """Delete article Parquet files (and temporaries) that no committed snapshot references.
 
     Only safe while holding the writer lock: a crashed run leaves such files; a live one would be mid-batch.

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
@@ -38,7 +36,9 @@ def test_samples_ingest_once_with_bad_files_quarantined(tmp_path: Path) -> None:
     assert first["state"] == "completed"
     statuses = dict(sql(data, "SELECT status, count(*) FROM ingested_files GROUP BY status"))
     assert statuses == {"ingested": 10, "duplicate": 1, "quarantined": 3, "skipped": 2}
-    reasons = dict(sql(data, "SELECT regexp_extract(uri, '[^/]+$'), reason FROM ingested_files WHERE reason IS NOT NULL"))
+    reasons = dict(
+        sql(data, "SELECT regexp_extract(uri, '[^/]+$'), reason FROM ingested_files WHERE reason IS NOT NULL")
+    )
     assert "empty" in reasons["empty.txt"]
     assert "binary" in reasons["photo-upload.txt"] or "PNG" in reasons["photo-upload.txt"]
     assert "headline" in reasons["headline-only.txt"]
@@ -49,7 +49,9 @@ def test_samples_ingest_once_with_bad_files_quarantined(tmp_path: Path) -> None:
         data, "SELECT uri, byline, published_at::VARCHAR FROM articles WHERE title LIKE 'Harbour festival%'"
     )
     assert (uri, byline, published) == (
-        "https://news.example.org/2025/08/harbour-festival", "Priya Nair", "2025-08-04 09:30:00"
+        "https://news.example.org/2025/08/harbour-festival",
+        "Priya Nair",
+        "2025-08-04 09:30:00",
     )
     second = ingest(sources=[str(SAMPLES)], data_dir=str(data))
     assert second["files_new"] == 0

@@ -22,13 +22,17 @@ def corpus_warehouse(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         source_name="bbc",
         data_dir=str(data),
     )
-    reuters = ingest(sources=[str(corpus_dir / "reuters_dev" / "files")], source_name="reuters", data_dir=str(data))
+    reuters = ingest(
+        sources=[str(corpus_dir / "reuters_dev" / "files")], source_name="reuters", data_dir=str(data)
+    )
     seed = ingest(sources=[str(corpus_dir / "seed")], data_dir=str(data))
     return {"data": data, "bbc": bbc, "reuters": reuters, "seed": seed}
 
 
 def _bbc_files(corpus_dir: Path) -> list[Path]:
-    return sorted(p for folder in BBC_FOLDERS for p in (corpus_dir / "bbc_news_fulltext" / folder).glob("*.txt"))
+    return sorted(
+        p for folder in BBC_FOLDERS for p in (corpus_dir / "bbc_news_fulltext" / folder).glob("*.txt")
+    )
 
 
 def test_bbc_one_article_per_distinct_content(corpus_warehouse: dict[str, Any], corpus_dir: Path) -> None:
@@ -45,10 +49,17 @@ def test_bbc_one_article_per_distinct_content(corpus_warehouse: dict[str, Any], 
     assert duplicates == [(98,)]
 
 
-def test_bbc_titles_are_line_one_and_latin1_decodes(corpus_warehouse: dict[str, Any], corpus_dir: Path) -> None:
+def test_bbc_titles_are_line_one_and_latin1_decodes(
+    corpus_warehouse: dict[str, Any], corpus_dir: Path
+) -> None:
     data = corpus_warehouse["data"]
-    titles = dict(sql(data, "SELECT f.uri, a.title FROM ingested_files f JOIN articles a USING (article_id) "
-        "WHERE f.status = 'ingested' AND f.source = 'bbc'"))
+    titles = dict(
+        sql(
+            data,
+            "SELECT f.uri, a.title FROM ingested_files f JOIN articles a USING (article_id) "
+            "WHERE f.status = 'ingested' AND f.source = 'bbc'",
+        )
+    )
     wrong = []
     for path in _bbc_files(corpus_dir):
         uri = path.as_uri()
@@ -63,9 +74,13 @@ def test_bbc_titles_are_line_one_and_latin1_decodes(corpus_warehouse: dict[str, 
     assert len(titles) > 2000
     assert wrong == []
     latin1 = (corpus_dir / "bbc_news_fulltext" / "sport" / "199.txt").as_uri()
-    body = sql(data, "SELECT a.body FROM articles a JOIN ingested_files f USING (article_id) WHERE f.uri = ?", latin1)
+    body = sql(
+        data, "SELECT a.body FROM articles a JOIN ingested_files f USING (article_id) WHERE f.uri = ?", latin1
+    )
     assert "£" in body[0][0]
-    assert sql(data, "SELECT count(*) FROM articles WHERE body LIKE '%\ufffd%' OR title LIKE '%\ufffd%'") == [(0,)]
+    assert sql(data, "SELECT count(*) FROM articles WHERE body LIKE '%\ufffd%' OR title LIKE '%\ufffd%'") == [
+        (0,)
+    ]
 
 
 def test_reuters_titles_and_datelines_match_gold(corpus_warehouse: dict[str, Any], corpus_dir: Path) -> None:
@@ -108,7 +123,9 @@ def test_second_run_ingests_nothing_and_one_change_reingests_one_file(
     corpus_warehouse: dict[str, Any], corpus_dir: Path, tmp_path: Path
 ) -> None:
     data = corpus_warehouse["data"]
-    again = ingest(sources=[str(corpus_dir / "reuters_dev" / "files")], source_name="reuters", data_dir=str(data))
+    again = ingest(
+        sources=[str(corpus_dir / "reuters_dev" / "files")], source_name="reuters", data_dir=str(data)
+    )
     assert again["files_new"] == 0 and again["articles_written"] == 0
     landing = tmp_path / "reuters"
     shutil.copytree(corpus_dir / "reuters_dev" / "files", landing)

@@ -12,12 +12,18 @@ def _records(*rows: tuple[str, str | None, str | None]) -> pl.DataFrame:
         orient="row",
     )
     is_sidecar = pl.col("record_key").str.ends_with(".json")
-    return frame.with_columns(pl.when(is_sidecar).then(pl.lit("sidecar")).otherwise(pl.lit("text")).alias("raw_format"))
+    return frame.with_columns(
+        pl.when(is_sidecar).then(pl.lit("sidecar")).otherwise(pl.lit("text")).alias("raw_format")
+    )
 
 
 def test_new_records_get_stable_ids_and_batch_duplicates_point_at_the_first() -> None:
     records = _records(
-        ("a", "h1", None), ("b", "h2", None), ("c", "h1", None), ("d", None, "empty file"), ("b.json", "h3", "sidecar")
+        ("a", "h1", None),
+        ("b", "h2", None),
+        ("c", "h1", None),
+        ("d", None, "empty file"),
+        ("b.json", "h3", "sidecar"),
     )
     result = assign_identities(
         records, pl.DataFrame(schema=KNOWN_HASHES_SCHEMA), pl.DataFrame(schema=KNOWN_RECORDS_SCHEMA)

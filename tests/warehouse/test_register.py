@@ -24,7 +24,9 @@ from warehouse.register import (
 
 def _articles(*ids: str) -> pl.DataFrame:
     return conform(
-        pl.DataFrame({"article_id": list(ids), "source": ["wire"] * len(ids), "content_hash": [f"h-{i}" for i in ids]}),
+        pl.DataFrame(
+            {"article_id": list(ids), "source": ["wire"] * len(ids), "content_hash": [f"h-{i}" for i in ids]}
+        ),
         ARTICLE_COLUMNS,
     )
 
@@ -45,8 +47,12 @@ def test_commit_makes_files_rows_and_run_visible_together(writer: duckdb.DuckDBP
     files = write_article_partitions(_articles("a", "b"), article_table_root(settings.lake_path), "r1-00000")
     manifest = pl.DataFrame({"uri": ["file:///a"], "status": ["ingested"], "article_id": ["a"]})
     commit_batch(
-        writer, article_files=files, replaced_article_ids=[], tables={"ingested_files": manifest},
-        refreshed_files=None, run_row=_run_row(),
+        writer,
+        article_files=files,
+        replaced_article_ids=[],
+        tables={"ingested_files": manifest},
+        refreshed_files=None,
+        run_row=_run_row(),
     )
     reader = connect_reader(settings)
     assert reader.execute("SELECT article_id FROM articles ORDER BY 1").fetchall() == [("a",), ("b",)]
@@ -55,14 +61,20 @@ def test_commit_makes_files_rows_and_run_visible_together(writer: duckdb.DuckDBP
     assert "source=wire/published_month=__unknown__" in files[0]
 
 
-def test_failed_commit_leaves_nothing_visible_and_orphans_are_removed(writer: duckdb.DuckDBPyConnection) -> None:
+def test_failed_commit_leaves_nothing_visible_and_orphans_are_removed(
+    writer: duckdb.DuckDBPyConnection,
+) -> None:
     settings = load_settings()
     files = write_article_partitions(_articles("a"), article_table_root(settings.lake_path), "r1-00000")
     bad_rows = pl.DataFrame({"no_such_column": [1]})
     with pytest.raises(duckdb.Error):
         commit_batch(
-            writer, article_files=files, replaced_article_ids=[], tables={"ingested_files": bad_rows},
-            refreshed_files=None, run_row=_run_row(),
+            writer,
+            article_files=files,
+            replaced_article_ids=[],
+            tables={"ingested_files": bad_rows},
+            refreshed_files=None,
+            run_row=_run_row(),
         )
     assert writer.execute("SELECT count(*) FROM articles").fetchone() == (0,)
     assert writer.execute("SELECT count(*) FROM ingest_runs").fetchone() == (0,)
@@ -74,21 +86,40 @@ def test_replaced_articles_are_deleted_in_the_same_transaction(writer: duckdb.Du
     settings = load_settings()
     root = article_table_root(settings.lake_path)
     first = write_article_partitions(_articles("a", "b"), root, "r1-00000")
-    commit_batch(writer, article_files=first, replaced_article_ids=[], tables={}, refreshed_files=None,
-                 run_row=_run_row())
+    commit_batch(
+        writer,
+        article_files=first,
+        replaced_article_ids=[],
+        tables={},
+        refreshed_files=None,
+        run_row=_run_row(),
+    )
     second = write_article_partitions(_articles("a"), root, "r2-00000")
-    commit_batch(writer, article_files=second, replaced_article_ids=["a"], tables={}, refreshed_files=None,
-                 run_row=_run_row("completed"))
+    commit_batch(
+        writer,
+        article_files=second,
+        replaced_article_ids=["a"],
+        tables={},
+        refreshed_files=None,
+        run_row=_run_row("completed"),
+    )
     assert writer.execute("SELECT article_id, count(*) FROM articles GROUP BY 1 ORDER BY 1").fetchall() == [
-        ("a", 1), ("b", 1)
+        ("a", 1),
+        ("b", 1),
     ]
     assert load_content_hashes(writer).height == 2
     assert remove_orphan_files(writer, settings.lake_path) == []
 
 
 def test_abandoned_runs_are_marked_crashed(writer: duckdb.DuckDBPyConnection) -> None:
-    commit_batch(writer, article_files=[], replaced_article_ids=[], tables={}, refreshed_files=None,
-                 run_row=_run_row("running"))
+    commit_batch(
+        writer,
+        article_files=[],
+        replaced_article_ids=[],
+        tables={},
+        refreshed_files=None,
+        run_row=_run_row("running"),
+    )
     assert mark_abandoned_runs(writer) == 1
     assert writer.execute("SELECT state FROM ingest_runs").fetchall() == [("crashed",)]
 
