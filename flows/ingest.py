@@ -22,7 +22,7 @@ from tasks.discover import diff_against_manifest, discover_files
 from tasks.enrich import enrich_articles
 from tasks.fetch import fetch_files
 from tasks.identify import KNOWN_HASHES_SCHEMA, identify_articles
-from tasks.parse import parse_articles
+from tasks.parse import file_state, parse_articles
 from tasks.register import register_batch
 from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.write import write_partitions
@@ -45,6 +45,8 @@ INGESTED_FILES_COLUMNS = (
     "raw_format",
     "size_bytes",
     "mtime_ns",
+    "etag",
+    "last_modified",
     "file_sha256",
     "sha256",
     "status",
@@ -149,9 +151,7 @@ def _process_batch(
 ) -> pl.DataFrame:
     fetched = fetch_files(batch, settings.max_file_bytes)
     same_bytes = (pl.col("change") == "touched") & (pl.col("sha256") == pl.col("known_sha256"))
-    refreshed = fetched.filter(pl.col("change") != "new").select(
-        pl.col("uri").alias("file_uri"), "size_bytes", "mtime_ns", pl.col("sha256").alias("file_sha256")
-    )
+    refreshed = file_state(fetched.filter(pl.col("change") != "new"))
     run.counts.files_unchanged += fetched.filter(same_bytes).height
     run.counts.files_new -= fetched.filter(same_bytes).height
     records = parse_articles(fetched.filter(~same_bytes))

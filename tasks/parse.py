@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 from tasks.formats import explode_records
 from tasks.schema import RECORDS_SCHEMA, conform
 
-FILE_COLUMNS = ("source", "size_bytes", "mtime_ns", "file_sha256", "change")
+FILE_COLUMNS = ("source", "size_bytes", "mtime_ns", "file_sha256", "etag", "last_modified", "change")
 
 
 def parse_files(files: pl.DataFrame, field_map: dict[str, str] | None = None) -> pl.DataFrame:
@@ -33,15 +33,23 @@ def parse_files(files: pl.DataFrame, field_map: dict[str, str] | None = None) ->
             RECORDS_SCHEMA,
         )
         records = pl.concat([conform(records, RECORDS_SCHEMA), placeholders])
-    file_columns = files.select(
+    file_columns = file_state(files).with_columns(files["source"], files["change"])
+    return records.join(file_columns, on="file_uri", how="left", maintain_order="left")
+
+
+def file_state(files: pl.DataFrame) -> pl.DataFrame:
+    """What the manifest records of each fetched file: ``file_uri, size_bytes, mtime_ns, file_sha256, etag,
+    last_modified`` (the validators are NULL for sources without them)."""
+    return files.select(
         pl.col("uri").alias("file_uri"),
-        "source",
         "size_bytes",
         "mtime_ns",
         pl.col("sha256").alias("file_sha256"),
-        "change",
+        *(
+            (pl.col(name) if name in files.columns else pl.lit(None, pl.String())).alias(name)
+            for name in ("etag", "last_modified")
+        ),
     )
-    return records.join(file_columns, on="file_uri", how="left", maintain_order="left")
 
 
 @task(name="parse_articles", cache_policy=NO_CACHE)

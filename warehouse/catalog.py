@@ -83,6 +83,35 @@ def catalog_exists(settings: Settings) -> bool:
     return True
 
 
+def _declared_columns(ddl: str) -> tuple[str, list[tuple[str, str]]]:
+    head, body = ddl.split("(", 1)
+    table = head.split("EXISTS", 1)[1].strip()
+    columns = []
+    for line in body.rsplit(")", 1)[0].splitlines():
+        line = line.strip().rstrip(",")
+        if line:
+            name, column_type = line.split(None, 1)
+            columns.append((name, column_type))
+    return table, columns
+
+
+def migrate_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and add columns that newer table definitions declare."""
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = ?", [LAKE]
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    for _name, ddl in _sql_files("tables"):
+        table, columns = _declared_columns(ddl)
+        if table not in existing:
+            con.execute(ddl)
+            continue
+        for column, column_type in columns:
+            if column not in existing[table]:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {column_type}")
+
+
 def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-write connection with the lake attached as the default catalog and every table created."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -91,16 +120,7 @@ def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = new_connection(settings)
     con.execute(_attach_sql(settings, read_only=False))
     con.execute(f"USE {LAKE}")
-    existing = {
-        name
-        for (name,) in con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE]
-        ).fetchall()
-    }
-    for _name, ddl in _sql_files("tables"):
-        table = ddl.split("EXISTS", 1)[1].split("(", 1)[0].strip()
-        if table not in existing:
-            con.execute(ddl)
+    migrate_tables(con)
     for _name, ddl in _sql_files("views"):
         con.execute(ddl)
     return con

@@ -23,10 +23,10 @@ def article_table_root(lake_path: str) -> Path:
 
 
 def load_file_manifest(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """The latest ``file_uri, size_bytes, mtime_ns, sha256`` recorded for every file already seen."""
+    """The latest ``file_uri, size_bytes, mtime_ns, sha256, etag, last_modified`` of each file seen."""
     return con.execute(
         """
-        SELECT file_uri, size_bytes, mtime_ns, file_sha256 AS sha256
+        SELECT file_uri, size_bytes, mtime_ns, file_sha256 AS sha256, etag, last_modified
         FROM ingested_files
         QUALIFY row_number() OVER (PARTITION BY file_uri ORDER BY seen_at DESC, status) = 1
         """
@@ -95,11 +95,14 @@ def commit_batch(
         if refreshed_files is not None and not refreshed_files.is_empty():
             con.register(
                 "refreshed",
-                refreshed_files.select("file_uri", "size_bytes", "mtime_ns", "file_sha256").to_arrow(),
+                refreshed_files.select(
+                    "file_uri", "size_bytes", "mtime_ns", "file_sha256", "etag", "last_modified"
+                ).to_arrow(),
             )
             con.execute(
                 "UPDATE ingested_files SET size_bytes = refreshed.size_bytes, "
-                "mtime_ns = refreshed.mtime_ns, file_sha256 = refreshed.file_sha256 "
+                "mtime_ns = refreshed.mtime_ns, file_sha256 = refreshed.file_sha256, "
+                "etag = refreshed.etag, last_modified = refreshed.last_modified "
                 "FROM refreshed WHERE ingested_files.file_uri = refreshed.file_uri"
             )
             con.unregister("refreshed")

@@ -6,6 +6,8 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     raw_format VARCHAR,
     size_bytes BIGINT,
     mtime_ns BIGINT,
+    etag VARCHAR,
+    last_modified VARCHAR,
     file_sha256 VARCHAR,
     sha256 VARCHAR,
     status VARCHAR,

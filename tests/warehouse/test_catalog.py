@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from newsflow.settings import load_settings
+from warehouse.catalog import connect_writer
+
+
+def test_writer_adds_columns_that_newer_definitions_declare(isolated_settings: Path) -> None:
+    con = connect_writer(load_settings())
+    con.execute("ALTER TABLE ingested_files DROP COLUMN etag")
+    con.execute("INSERT INTO ingested_files (uri, status) VALUES ('file:///a', 'ingested')")
+    con.close()
+    con = connect_writer(load_settings())
+    columns = [
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'ingested_files'"
+        ).fetchall()
+    ]
+    assert "etag" in columns
+    assert con.execute("SELECT uri, etag FROM ingested_files").fetchall() == [("file:///a", None)]
+    snapshots = con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()
+    con.close()
+    con = connect_writer(load_settings())
+    assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone() == snapshots
