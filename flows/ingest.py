@@ -2,27 +2,31 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import polars as pl
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
+from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
+from prefect.task_runners import ThreadPoolTaskRunner
 
-from newsflow import PIPELINE_VERSION, progress
+from newsflow import PIPELINE_VERSION, progress, timing
 from newsflow.settings import Settings, load_settings
 from tasks.clean import clean_articles
 from tasks.discover import diff_against_manifest, discover_files
-from tasks.enrich import enrich_articles
+from tasks.enrich import EnrichedBatch, enrich_articles
 from tasks.fetch import fetch_files
 from tasks.identify import KNOWN_HASHES_SCHEMA, identify_articles
-from tasks.parse import file_state, parse_articles
+from tasks.parse import file_state, parse_articles, same_bytes_as_before
 from tasks.register import register_batch
 from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.write import write_partitions
@@ -36,6 +40,9 @@ from warehouse.register import (
     mark_abandoned_runs,
     remove_orphan_files,
 )
+
+LOOKAHEAD_BATCHES = 1
+"""Batches read, parsed and enriched ahead while the current one is written and registered."""
 
 INGESTED_FILES_COLUMNS = (
     "uri",
@@ -74,6 +81,7 @@ class RunState:
     source: str
     started_at: datetime
     counts: RunCounts = field(default_factory=RunCounts)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def row(self, state: str, error: str | None = None) -> dict[str, Any]:
         finished = datetime.now(UTC).replace(tzinfo=None) if state != "running" else None
@@ -90,6 +98,7 @@ class RunState:
             "duration_seconds": (datetime.now(UTC).replace(tzinfo=None) - self.started_at).total_seconds(),
             "pipeline_version": PIPELINE_VERSION,
             "error": error,
+            "stage_seconds": json.dumps({k: round(v, 3) for k, v in sorted(self.stage_seconds.items())}),
         }
 
 
@@ -140,29 +149,49 @@ def _tally(counts: RunCounts, identified: pl.DataFrame) -> None:
         counts.quarantine_reasons[reason] = counts.quarantine_reasons.get(reason, 0) + number
 
 
-def _process_batch(
+@dataclass
+class PendingBatch:
+    """A batch read, parsed, cleaned and enriched in futures while earlier batches register."""
+
+    number: int
+    fetched: PrefectFuture[pl.DataFrame]
+    enriched: PrefectFuture[EnrichedBatch]
+
+
+def _submit_batch(settings: Settings, batch: pl.DataFrame, number: int) -> PendingBatch:
+    fetched = fetch_files.submit(batch, settings.max_file_bytes)
+    records = parse_articles.submit(cast(Any, fetched))
+    cleaned = clean_articles.submit(cast(Any, records))
+    enriched = enrich_articles.submit(cast(Any, cleaned), settings.languages)
+    return PendingBatch(number, fetched, enriched)
+
+
+def _only_articles(frame: pl.DataFrame, article_ids: pl.Series) -> pl.DataFrame:
+    return frame.filter(pl.col("article_id").is_in(article_ids.implode()))
+
+
+def _register_prepared(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     run: RunState,
-    batch: pl.DataFrame,
-    batch_number: int,
+    pending: PendingBatch,
     known_hashes: pl.DataFrame,
     pending_rows: pl.DataFrame | None,
 ) -> pl.DataFrame:
-    fetched = fetch_files(batch, settings.max_file_bytes)
-    same_bytes = (pl.col("change") == "touched") & (pl.col("sha256") == pl.col("known_sha256"))
-    refreshed = file_state(fetched.filter(pl.col("change") != "new"))
-    run.counts.files_unchanged += fetched.filter(same_bytes).height
-    run.counts.files_new -= fetched.filter(same_bytes).height
-    records = parse_articles(fetched.filter(~same_bytes))
+    """Identify, write and register one prepared batch; returns the content hashes known afterwards."""
+    fetched = pending.fetched.result()
+    enriched = pending.enriched.result()
+    unchanged = fetched.filter(same_bytes_as_before(fetched)).height
+    run.counts.files_unchanged += unchanged
+    run.counts.files_new -= unchanged
+    records = enriched.articles
     known_records = load_record_manifest(con, records["record_key"].unique().to_list())
     identified = identify_articles(records, known_hashes, known_records)
     _tally(run.counts, identified)
     fresh = identified.filter(pl.col("status") == "ingested")
-    enriched = enrich_articles(clean_articles(fresh), settings.languages)
     ingested_at = _now()
     articles = conform(
-        enriched.articles.with_columns(
+        fresh.with_columns(
             pl.lit(run.run_id).alias("run_id"),
             pl.lit(ingested_at).alias("ingested_at"),
             pl.lit(PIPELINE_VERSION).alias("pipeline_version"),
@@ -170,7 +199,7 @@ def _process_batch(
         ARTICLE_COLUMNS,
     )
     files = write_partitions(
-        articles, article_table_root(settings.lake_path), f"{run.run_id}-{batch_number:05d}"
+        articles, article_table_root(settings.lake_path), f"{run.run_id}-{pending.number:05d}"
     )
     manifest = _manifest_rows(identified.filter(pl.col("status") != "unchanged"), run.run_id, ingested_at)
     if pending_rows is not None:
@@ -182,14 +211,22 @@ def _process_batch(
         replaced_article_ids=identified.filter(pl.col("replaces_previous"))["article_id"].unique().to_list(),
         tables={
             "ingested_files": manifest,
-            "article_entities": enriched.entities,
-            "article_quotes": enriched.quotes,
-            "article_keywords": enriched.keywords,
+            "article_entities": _only_articles(enriched.entities, articles["article_id"]),
+            "article_quotes": _only_articles(enriched.quotes, articles["article_id"]),
+            "article_keywords": _only_articles(enriched.keywords, articles["article_id"]),
         },
-        refreshed_files=refreshed,
+        refreshed_files=file_state(fetched.filter(pl.col("change") != "new")),
         run_row=run.row("running"),
     )
     return pl.concat([known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed")
+
+
+def _report_progress(logger: Any, run: RunState, settings: Settings, total: int, number: int) -> None:
+    done = min((number + 1) * settings.batch_size, total)
+    progress.report(done, total)
+    logger.info(
+        "Batch %d: %d/%d files, %d articles so far", number + 1, done, total, run.counts.articles_written
+    )
 
 
 def _publish_artifacts(run: RunState, state: str) -> None:
@@ -208,7 +245,7 @@ def _publish_artifacts(run: RunState, state: str) -> None:
         )
 
 
-@flow(name="ingest")
+@flow(name="ingest", task_runner=cast(Any, ThreadPoolTaskRunner(max_workers=4)))
 def ingest(
     sources: list[str] | None = None,
     source_name: str | None = None,
@@ -236,6 +273,7 @@ def ingest(
         started_at=_now(),
     )
     started = time.perf_counter()
+    timing.take()
     with writer_lock(
         settings.lock_path,
         settings.lock_timeout_seconds,
@@ -263,17 +301,23 @@ def ingest(
             todo = plan.filter(pl.col("skip_reason").is_null() & (pl.col("change") != "unchanged"))
             known_hashes = conform(load_content_hashes(con), KNOWN_HASHES_SCHEMA)
             progress.report(0, todo.height)
-            for number, batch in enumerate(_batches(todo, settings.batch_size)):
-                known_hashes = _process_batch(con, settings, run, batch, number, known_hashes, pending)
-                pending = None
-                progress.report(min((number + 1) * settings.batch_size, todo.height), todo.height)
-                logger.info(
-                    "Batch %d: %d/%d files, %d articles so far",
-                    number + 1,
-                    min((number + 1) * settings.batch_size, todo.height),
-                    todo.height,
-                    counts.articles_written,
+            batches = list(_batches(todo, settings.batch_size))
+            in_flight: deque[PendingBatch] = deque()
+            for number, batch in enumerate(batches):
+                in_flight.append(_submit_batch(settings, batch, number))
+                if len(in_flight) <= LOOKAHEAD_BATCHES:
+                    continue
+                known_hashes = _register_prepared(
+                    con, settings, run, in_flight.popleft(), known_hashes, pending
                 )
+                pending = None
+                _report_progress(logger, run, settings, todo.height, number - LOOKAHEAD_BATCHES)
+            while in_flight:
+                current = in_flight.popleft()
+                known_hashes = _register_prepared(con, settings, run, current, known_hashes, pending)
+                pending = None
+                _report_progress(logger, run, settings, todo.height, current.number)
+            run.stage_seconds = timing.take()
             register_batch(
                 con,
                 article_files=[],

@@ -9,6 +9,8 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.timing import timed
+
 _MONTH = (
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il?)?|abr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -192,4 +194,5 @@ def clean_articles(records: pl.DataFrame) -> pl.DataFrame:
     Returns:
         The records cleaned, with ``body``, ``dateline`` and ``dateline_date``.
     """
-    return clean_records(records)
+    with timed("clean"):
+        return clean_records(records)

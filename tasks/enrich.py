@@ -8,6 +8,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.timing import timed
 from tasks.language import detect_languages
 
 
@@ -27,11 +28,14 @@ def count_words(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def enrich_frame(articles: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
-    """Word count, language and content hash for cleaned articles."""
+def enrich_frame(records: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
+    """Word count, language and content hash of cleaned records; quarantined and sidecar rows pass."""
+    candidate = pl.col("quarantine_reason").is_null() & (pl.col("raw_format") != "sidecar").fill_null(True)
+    articles = records.filter(candidate)
     enriched = count_words(detect_languages(articles, languages)).with_columns(
         pl.col("sha256").alias("content_hash")
     )
+    enriched = pl.concat([enriched, records.filter(~candidate)], how="diagonal_relaxed")
     return EnrichedBatch(
         articles=enriched,
         entities=pl.DataFrame(
@@ -59,4 +63,5 @@ def enrich_frame(articles: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
 
 @task(name="enrich_articles", cache_policy=NO_CACHE)
 def enrich_articles(articles: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
-    return enrich_frame(articles, languages)
+    with timed("enrich"):
+        return enrich_frame(articles, languages)

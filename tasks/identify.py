@@ -8,6 +8,8 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.timing import timed
+
 KNOWN_HASHES_SCHEMA: dict[str, pl.DataType] = {"content_hash": pl.String(), "article_id": pl.String()}
 KNOWN_RECORDS_SCHEMA: dict[str, pl.DataType] = {
     "record_key": pl.String(),
@@ -35,12 +37,14 @@ def assign_identities(
     - anything else is ``ingested`` under the id of its record key; ``replaces_previous`` marks a new
       version of a record ingested before, whose old rows must go.
     """
-    with_ids = records.with_columns(
-        pl.col("record_key")
-        .map_elements(stable_article_id, return_dtype=pl.String())
-        .alias("own_article_id"),
-        pl.int_range(pl.len()).alias("_order"),
+    own_id = (
+        pl.col("article_id")
+        if "article_id" in records.columns
+        else pl.col("record_key").map_elements(stable_article_id, return_dtype=pl.String())
     )
+    with_ids = records.with_columns(own_id.alias("own_article_id"), pl.int_range(pl.len()).alias("_order"))
+    if "article_id" in with_ids.columns:
+        with_ids = with_ids.drop("article_id")
     previous = known_records.select(
         "record_key",
         pl.col("sha256").alias("previous_sha256"),
@@ -107,4 +111,5 @@ def assign_identities(
 def identify_articles(
     records: pl.DataFrame, known_hashes: pl.DataFrame, known_records: pl.DataFrame
 ) -> pl.DataFrame:
-    return assign_identities(records, known_hashes, known_records)
+    with timed("identify"):
+        return assign_identities(records, known_hashes, known_records)

@@ -12,6 +12,8 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.timing import timed
+
 ROW_GROUP_SIZE = 16_384
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -72,4 +74,5 @@ def write_article_partitions(articles: pl.DataFrame, table_root: Path, file_pref
 
 @task(name="write_partitions", cache_policy=NO_CACHE)
 def write_partitions(articles: pl.DataFrame, table_root: Path, file_prefix: str) -> list[str]:
-    return write_article_partitions(articles, table_root, file_prefix)
+    with timed("write"):
+        return write_article_partitions(articles, table_root, file_prefix)

@@ -107,24 +107,23 @@ def _apply_sidecar(record: Record, metadata: dict[str, Any]) -> None:
             record[column] = metadata[column]
 
 
-def _text_records(blobs: list[Blob]) -> dict[int, Record]:
-    """Plain-text blobs through ``decode_bytes`` and ``parse_text_records``, keyed by ``id(blob)``."""
-    if not blobs:
-        return {}
-    rows = []
-    for blob in blobs:
-        text, _, reason = decode_bytes(blob.raw)
-        rows.append(
-            {"file_uri": blob.file_uri, "uri": blob.uri, "record_key": blob.uri, "sha256": blob.sha256,
-             "text": text, "quarantine_reason": reason}
-        )  # fmt: skip
+def _text_frame(blobs: list[tuple[int, Blob]]) -> pl.DataFrame:
+    """Plain-text blobs through ``decode_bytes`` and ``parse_text_records``, with their ``_slot`` number."""
+    decoded = [decode_bytes(blob.raw) for _, blob in blobs]
     frame = pl.DataFrame(
-        rows,
-        schema={"file_uri": pl.String, "uri": pl.String, "record_key": pl.String, "sha256": pl.String,
-                "text": pl.String, "quarantine_reason": pl.String},
+        {
+            "_slot": [slot for slot, _ in blobs],
+            "file_uri": [blob.file_uri for _, blob in blobs],
+            "uri": [blob.uri for _, blob in blobs],
+            "record_key": [blob.uri for _, blob in blobs],
+            "sha256": [blob.sha256 for _, blob in blobs],
+            "text": [text for text, _, _ in decoded],
+            "quarantine_reason": [reason for _, _, reason in decoded],
+        },
+        schema={"_slot": pl.Int64, "file_uri": pl.String, "uri": pl.String, "record_key": pl.String,
+                "sha256": pl.String, "text": pl.String, "quarantine_reason": pl.String},
     )  # fmt: skip
-    parsed = parse_text_records(frame).to_dicts()
-    return {id(blob): record for blob, record in zip(blobs, parsed, strict=True)}
+    return parse_text_records(frame).with_columns(frame["_slot"])
 
 
 def _parse_leaf(blob: Blob, field_map: Mapping[str, str]) -> list[Record]:
@@ -215,20 +214,37 @@ def explode_records(
             continue
         sidecar_rows[id(blob)] = quarantined(blob, "sidecar", note)
 
-    texts = _text_records([b for b in blobs if id(b) not in sidecar_rows and b.kind == "text"])
+    text_slots = [
+        (number, slot)
+        for number, slot in enumerate(slots)
+        if isinstance(slot, Blob) and id(slot) not in sidecar_rows and slot.kind == "text"
+    ]
+    texts = _text_frame(text_slots) if text_slots else None
+    text_numbers = {number for number, _ in text_slots}
     records: list[Record] = []
-    for slot in slots:
+    with_sidecar = {number: metadata[id(blob)] for number, blob in text_slots if id(blob) in metadata}
+    if texts is not None and with_sidecar:
+        for record in texts.filter(pl.col("_slot").is_in(list(with_sidecar))).to_dicts():
+            _apply_sidecar(record, with_sidecar[record["_slot"]])
+            records.append(record)
+        texts = texts.filter(~pl.col("_slot").is_in(list(with_sidecar)))
+    for number, slot in enumerate(slots):
+        if number in text_numbers:
+            continue
         if not isinstance(slot, Blob):
-            records.append(slot)
+            records.append({**slot, "_slot": number})
             continue
         if id(slot) in sidecar_rows:
-            records.append(sidecar_rows[id(slot)])
+            records.append({**sidecar_rows[id(slot)], "_slot": number})
             continue
-        produced = [texts[id(slot)]] if id(slot) in texts else _parse_leaf(slot, mapping)
-        if id(slot) in metadata:
-            for record in produced:
+        for record in _parse_leaf(slot, mapping):
+            if id(slot) in metadata:
                 _apply_sidecar(record, metadata[id(slot)])
-        records.extend(produced)
-    if not records:
+            records.append({**record, "_slot": number})
+    slot_schema = {**RECORDS_SCHEMA, "_slot": pl.Int64()}
+    parts = [conform(texts, slot_schema)] if texts is not None else []
+    if records:
+        parts.append(conform(pl.DataFrame(records, schema=slot_schema, strict=False), slot_schema))
+    if not parts:
         return pl.DataFrame(schema=RECORDS_SCHEMA)
-    return conform(pl.DataFrame(records, schema=RECORDS_SCHEMA, strict=False), RECORDS_SCHEMA)
+    return pl.concat(parts).sort("_slot", maintain_order=True).drop("_slot")

@@ -14,5 +14,6 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     skipped BIGINT,
     duration_seconds DOUBLE,
     pipeline_version VARCHAR,
-    error VARCHAR
+    error VARCHAR,
+    stage_seconds VARCHAR
 );
