@@ -29,6 +29,7 @@ from tasks.identify import KNOWN_HASHES_SCHEMA, identify_articles
 from tasks.parse import file_state, parse_articles, same_bytes_as_before
 from tasks.register import register_batch
 from tasks.schema import ARTICLE_COLUMNS, conform
+from tasks.search import refresh_search_index
 from tasks.write import write_partitions
 from warehouse.catalog import connect_writer
 from warehouse.lock import writer_lock
@@ -339,6 +340,9 @@ def ingest(
             raise
         finally:
             con.close()
+        if run.counts.articles_written and settings.search_index:
+            indexed = refresh_search_index(settings)
+            logger.info("Search index rebuilt over %d articles", indexed)
     _publish_artifacts(run, "completed")
     logger.info(
         "Ingested %d articles from %d new files "

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from newsflow.prefect_env import configure_prefect
 
@@ -160,6 +161,88 @@ def status(
         sys.stdout.write(json.dumps(report, default=_json_default) + "\n")
     else:
         print_status(report, out)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="Words to look for in titles and bodies.")],
+    data_dir: DataDirOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many articles to show.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Ranked full-text search (BM25) over titles and bodies."""
+    from newsflow.render import write_result
+    from newsflow.settings import load_settings
+    from warehouse.catalog import WarehouseMissingError
+    from warehouse.search import SearchIndexMissingError, search_articles
+
+    try:
+        result = search_articles(load_settings(data_dir=data_dir), text, limit)
+    except (WarehouseMissingError, SearchIndexMissingError) as error:
+        _fail(str(error))
+        return
+    if as_json:
+        write_result(result, "json", None, out)
+        return
+    if result.num_rows == 0:
+        out.print(f"No articles match {text!r}.", highlight=False)
+        return
+    for rank, row in enumerate(result.to_pylist(), start=1):
+        published = row["published_at"].date().isoformat() if row["published_at"] else "date unknown"
+        out.print(f"[bold]{rank}. {escape(row['title'] or '(untitled)')}[/]", highlight=False)
+        out.print(f"   {escape(row['source'] or '')} · {published} · score {row['score']}", highlight=False)
+        out.print(f"   {escape(row['uri'] or '')}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def runs(
+    data_dir: DataDirOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """Recent ingest runs: state, counts, duration."""
+    from newsflow.render import write_result
+    from newsflow.settings import load_settings
+    from warehouse.catalog import WarehouseMissingError, reader
+
+    try:
+        with reader(load_settings(data_dir=data_dir)) as con:
+            columns = (
+                "run_id, state, source, started_at, round(duration_seconds, 2) AS duration_seconds, "
+                "files_seen, "
+                "files_new, files_unchanged, articles_written, duplicates, quarantined, skipped, error"
+                if as_json
+                else "run_id, state, strftime(started_at, '%Y-%m-%d %H:%M') AS started, "
+                "round(duration_seconds, 1) AS secs, files_seen AS seen, files_new AS new, "
+                "articles_written AS written, duplicates AS dups, quarantined AS quar"
+            )
+            result = con.execute(
+                f"SELECT {columns} FROM ingest_runs ORDER BY started_at DESC LIMIT ?", [limit]
+            ).to_arrow_table()
+    except WarehouseMissingError as error:
+        _fail(str(error))
+        return
+    write_result(result, "json" if as_json else "table", None, out)
+
+
+@app.command()
+def report(
+    data_dir: DataDirOption = None,
+    output: Annotated[Path, typer.Option("--output", help="Where to write the HTML file.")] = Path(
+        "report.html"
+    ),
+) -> None:
+    """One self-contained HTML report with charts of what the warehouse holds."""
+    from newsflow.report import write_report
+    from newsflow.settings import load_settings
+    from warehouse.catalog import WarehouseMissingError
+
+    try:
+        written = write_report(load_settings(data_dir=data_dir), output)
+    except WarehouseMissingError as error:
+        _fail(str(error))
+        return
+    out.print(f"Report written to {written}", highlight=False)
 
 
 def main() -> None:

@@ -87,6 +87,7 @@ class Settings(BaseSettings):
         default=list(DEFAULT_LANGUAGES), description="Languages the detector may answer."
     )
     sources_file: Path | None = Field(default=None, description="TOML file of named sources (see README).")
+    search_index: bool = Field(default=True, description="Rebuild the full-text index after runs that write.")
     lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a run waits for another writer."
     )

@@ -41,7 +41,7 @@ def required_extensions(settings: Settings) -> list[str]:
     return names
 
 
-def _load_extensions(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
+def load_extensions(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
     installed = {
         name
         for (name,) in con.execute(
@@ -65,16 +65,19 @@ def new_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
             "autoload_known_extensions": False,
         }
     )
-    _load_extensions(con, required_extensions(settings))
+    con.execute("SET enable_progress_bar = false")
+    load_extensions(con, required_extensions(settings))
     return con
 
 
-def _attach_sql(settings: Settings, read_only: bool) -> str:
-    catalog = settings.catalog.replace("'", "''")
-    options = (
-        ["READ_ONLY"] if read_only else [f"DATA_PATH '{settings.lake_path.replace(chr(39), chr(39) * 2)}'"]
-    )
-    return f"ATTACH 'ducklake:{catalog}' AS {LAKE} ({', '.join(options)})"
+def quoted(text: str) -> str:
+    """``text`` as the inside of a single-quoted SQL string literal."""
+    return text.replace("'", "''")
+
+
+def attach_sql(settings: Settings, read_only: bool) -> str:
+    options = ["READ_ONLY"] if read_only else [f"DATA_PATH '{quoted(settings.lake_path)}'"]
+    return f"ATTACH 'ducklake:{quoted(settings.catalog)}' AS {LAKE} ({', '.join(options)})"
 
 
 def catalog_exists(settings: Settings) -> bool:
@@ -118,7 +121,7 @@ def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     if not settings.lake_path.startswith(("s3://", "gs://", "http://", "https://", "r2://")):
         Path(settings.lake_path).mkdir(parents=True, exist_ok=True)
     con = new_connection(settings)
-    con.execute(_attach_sql(settings, read_only=False))
+    con.execute(attach_sql(settings, read_only=False))
     con.execute(f"USE {LAKE}")
     migrate_tables(con)
     for _name, ddl in _sql_files("views"):
@@ -138,9 +141,14 @@ def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
             f"no warehouse in {settings.data_dir}: run `newsflow ingest` first (or pass --data-dir)"
         )
     con = new_connection(settings)
-    con.execute(_attach_sql(settings, read_only=True))
+    con.execute(attach_sql(settings, read_only=True))
     con.execute(f"USE {LAKE}")
     (data_path,) = con.execute(f"SELECT data_path FROM ducklake_settings('{LAKE}')").fetchone() or (None,)
+    search_index = (settings.data_dir / "search.duckdb").resolve()
+    if search_index.is_file():
+        con.execute(f"ATTACH '{quoted(str(search_index))}' AS search (READ_ONLY)")
+        con.execute("USE search")
+        con.execute(f"SET search_path = 'search.main,{LAKE}.main'")
     con.execute("SET allowed_directories = ?", [[data_path or settings.lake_path]])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")

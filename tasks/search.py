@@ -1,0 +1,16 @@
+"""Refresh the full-text search index after a run (the index itself lives in ``warehouse.search``)."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from newsflow.settings import Settings
+from newsflow.timing import timed
+from warehouse.search import rebuild_search_index
+
+
+@task(name="refresh_search_index", cache_policy=NO_CACHE)
+def refresh_search_index(settings: Settings) -> int:
+    with timed("search_index"):
+        return rebuild_search_index(settings)
