@@ -30,6 +30,7 @@ from tasks.parse import file_state, parse_articles, same_bytes_as_before
 from tasks.register import register_batch
 from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.search import refresh_search_index
+from tasks.stories import group_into_stories
 from tasks.write import write_partitions
 from warehouse.catalog import connect_writer
 from warehouse.lock import writer_lock
@@ -191,8 +192,9 @@ def _register_prepared(
     _tally(run.counts, identified)
     fresh = identified.filter(pl.col("status") == "ingested")
     ingested_at = _now()
+    grouped, signature_rows = group_into_stories(con, fresh, enriched.signatures)
     articles = conform(
-        fresh.with_columns(
+        grouped.with_columns(
             pl.lit(run.run_id).alias("run_id"),
             pl.lit(ingested_at).alias("ingested_at"),
             pl.lit(PIPELINE_VERSION).alias("pipeline_version"),
@@ -215,6 +217,7 @@ def _register_prepared(
             "article_entities": _only_articles(enriched.entities, articles["article_id"]),
             "article_quotes": _only_articles(enriched.quotes, articles["article_id"]),
             "article_keywords": _only_articles(enriched.keywords, articles["article_id"]),
+            "article_signatures": signature_rows,
         },
         refreshed_files=file_state(fetched.filter(pl.col("change") != "new")),
         run_row=run.row("running"),

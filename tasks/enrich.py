@@ -9,7 +9,25 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
+from tasks.dates import resolve_published_at
+from tasks.keywords import extract_keywords
 from tasks.language import detect_languages
+from tasks.near_duplicates import compute_signatures
+from tasks.tone import score_tone
+
+ENTITY_SCHEMA: dict[str, pl.DataType] = {
+    "article_id": pl.String(),
+    "entity": pl.String(),
+    "entity_type": pl.String(),
+    "country_code": pl.String(),
+    "mentions": pl.Int32(),
+}
+QUOTE_SCHEMA: dict[str, pl.DataType] = {
+    "article_id": pl.String(),
+    "ordinal": pl.Int32(),
+    "quote": pl.String(),
+    "speaker": pl.String(),
+}
 
 
 @dataclass(frozen=True)
@@ -20,6 +38,7 @@ class EnrichedBatch:
     entities: pl.DataFrame
     quotes: pl.DataFrame
     keywords: pl.DataFrame
+    signatures: pl.DataFrame
 
 
 def count_words(articles: pl.DataFrame) -> pl.DataFrame:
@@ -28,36 +47,41 @@ def count_words(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def with_file_time(articles: pl.DataFrame) -> pl.DataFrame:
+    """``file_mtime`` from the landing file's ``mtime_ns`` (NULL when the source has no file time)."""
+    if "mtime_ns" not in articles.columns:
+        return articles.with_columns(pl.lit(None, pl.Datetime("us")).alias("file_mtime"))
+    mtime = pl.when(pl.col("mtime_ns") > 0).then(pl.col("mtime_ns"))
+    return articles.with_columns(
+        pl.from_epoch(mtime, time_unit="ns").cast(pl.Datetime("us")).alias("file_mtime")
+    )
+
+
 def enrich_frame(records: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
-    """Word count, language and content hash of cleaned records; quarantined and sidecar rows pass."""
+    """Every enrichment of cleaned records; quarantined and sidecar rows pass through untouched.
+
+    Columns: ``language``, ``word_count``, ``content_hash``, ``published_at`` (with ``published_at_source``
+    and ``mentioned_dates``), ``tone``/``tone_positive``/``tone_negative``. Side tables: entities, quotes,
+    keywords and near-duplicate signatures, keyed by ``article_id``.
+    """
     candidate = pl.col("quarantine_reason").is_null() & (pl.col("raw_format") != "sidecar").fill_null(True)
     articles = records.filter(candidate)
-    enriched = count_words(detect_languages(articles, languages)).with_columns(
-        pl.col("sha256").alias("content_hash")
-    )
-    enriched = pl.concat([enriched, records.filter(~candidate)], how="diagonal_relaxed")
+    with timed("enrich.language"):
+        articles = detect_languages(articles, languages)
+    with timed("enrich.dates"):
+        articles = resolve_published_at(with_file_time(count_words(articles)))
+    with timed("enrich.tone"):
+        articles = score_tone(articles).with_columns(pl.col("sha256").alias("content_hash"))
+    with timed("enrich.keywords"):
+        keywords = extract_keywords(articles)
+    with timed("enrich.signatures"):
+        signatures = compute_signatures(articles)
     return EnrichedBatch(
-        articles=enriched,
-        entities=pl.DataFrame(
-            schema={
-                "article_id": pl.String(),
-                "entity": pl.String(),
-                "entity_type": pl.String(),
-                "country_code": pl.String(),
-                "mentions": pl.Int32(),
-            }
-        ),
-        quotes=pl.DataFrame(
-            schema={
-                "article_id": pl.String(),
-                "ordinal": pl.Int32(),
-                "quote": pl.String(),
-                "speaker": pl.String(),
-            }
-        ),
-        keywords=pl.DataFrame(
-            schema={"article_id": pl.String(), "keyword": pl.String(), "score": pl.Float64()}
-        ),
+        articles=pl.concat([articles, records.filter(~candidate)], how="diagonal_relaxed"),
+        entities=pl.DataFrame(schema=ENTITY_SCHEMA),
+        quotes=pl.DataFrame(schema=QUOTE_SCHEMA),
+        keywords=keywords,
+        signatures=signatures,
     )
 
 

@@ -56,6 +56,7 @@ ARTICLE_COLUMNS: dict[str, pl.DataType] = {
     "dateline_date": pl.String(),
     "published_at": pl.Datetime("us"),
     "published_at_source": pl.String(),
+    "mentioned_dates": pl.List(pl.Date()),
     "language": pl.String(),
     "body": pl.String(),
     "related": pl.List(pl.String()),

@@ -15,7 +15,7 @@ import polars as pl
 from warehouse.catalog import LAKE
 
 ARTICLE_TABLE_DIR = ("main", "articles")
-CHILD_TABLES = ("article_entities", "article_quotes", "article_keywords")
+CHILD_TABLES = ("article_entities", "article_quotes", "article_keywords", "article_signatures")
 
 
 def article_table_root(lake_path: str) -> Path:
@@ -52,6 +52,29 @@ def load_record_manifest(con: duckdb.DuckDBPyConnection, record_keys: list[str])
 def load_content_hashes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     """``content_hash, article_id`` of every article in the warehouse."""
     return con.execute("SELECT content_hash, article_id FROM articles").pl()
+
+
+def load_candidate_signatures(
+    con: duckdb.DuckDBPyConnection, new_rows: pl.DataFrame, anchor_slots: int
+) -> pl.DataFrame:
+    """Every stored ``article_signatures`` row of articles sharing an anchor hash with ``new_rows``.
+
+    Anchors are the ``anchor_slots`` smallest values of each sketch.
+    """
+    anchors = new_rows.filter(pl.col("slot") < anchor_slots).select("shingle_hash").unique()
+    con.register("new_anchors", anchors.to_arrow())
+    try:
+        return con.execute(
+            f"""
+            SELECT s.* FROM article_signatures s
+            WHERE s.article_id IN (
+                SELECT o.article_id FROM article_signatures o JOIN new_anchors n USING (shingle_hash)
+                WHERE o.slot < {int(anchor_slots)}
+            )
+            """
+        ).pl()
+    finally:
+        con.unregister("new_anchors")
 
 
 def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -9,6 +9,7 @@ CREATE TABLE IF NOT EXISTS articles (
     dateline_date VARCHAR,
     published_at TIMESTAMP,
     published_at_source VARCHAR,
+    mentioned_dates DATE[],
     language VARCHAR,
     body VARCHAR,
     related VARCHAR[],

@@ -1,0 +1,425 @@
+"""Near-duplicate grouping: MinHash sketches of word shingles, candidate search, story ids.
+
+Articles that are rewrites, corrections, updates or syndicated copies of one story share a ``story_id``.
+
+Each article's text is cut into word 5-grams (shingles); every shingle is hashed once and the article keeps
+the ``SKETCH_SIZE`` smallest distinct hashes: a bottom-k MinHash sketch (Broder 1997; Cohen & Kaplan 2007).
+Two sketches give unbiased estimates of both the Jaccard similarity of the shingle sets and the
+containment of the shorter text in the longer one: below the smaller of the two sketches' largest
+values, both sketches hold *every* shingle hash of their article, so the hashes there are a uniform
+sample of the union. Containment catches what Jaccard misses: a copy with its last paragraphs cut.
+
+Candidate pairs are articles whose anchors (the ``NUM_ANCHORS`` smallest sketch values) share at least
+``MIN_SHARED`` hashes, found by an equi-join on the hash (the warehouse can run the same join in SQL on
+the long table below); a hash among the anchors of more than ``MAX_BUCKET`` articles (of the batch, or of
+the stored rows given) is boilerplate and finds no pairs. Candidates are kept when the similarity
+estimates pass the thresholds of :func:`assign_story_ids`; groups are the connected components.
+
+Hashes are computed here rather than taken from ``polars.Expr.hash`` (which may change between Polars
+releases), so sketches stored by one run stay comparable with the next: every distinct token is hashed
+with xxh3-64, and a shingle's hash mixes its five token hashes with fixed 64-bit arithmetic (splitmix64).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+import xxhash
+
+SHINGLE_WORDS: Final = 5
+SKETCH_SIZE: Final = 128
+SIGNATURE_VERSION: Final = "bottom128-w5-xxh3-v1"
+"""Changes whenever sketches computed by this module stop being comparable with stored ones."""
+
+NUM_ANCHORS: Final = 64
+MIN_SHARED: Final = 2
+CERTAIN_SHARED: Final = 52
+MAX_BUCKET: Final = 200
+MIN_SHINGLES: Final = 8
+JACCARD_MIN: Final = 0.5
+SHORT_SHINGLES: Final = 60
+SHORT_JACCARD_MIN: Final = 0.75
+CONTAINMENT_MIN: Final = 0.8
+CONTAINMENT_MIN_SHINGLES: Final = 40
+
+TOKEN_PATTERN: Final = r"\w+(?:[.,'’/-]\w+)*"
+
+SIGNATURES_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "article_id": pl.String(),
+    "published_at": pl.Datetime("us"),
+    "n_shingles": pl.Int32(),
+    "sketch": pl.List(pl.UInt64()),
+}
+"""Output of :func:`compute_signatures`: one row per article.
+
+``n_shingles`` counts the distinct word 5-grams; ``sketch`` holds the ``min(SKETCH_SIZE, n_shingles)``
+smallest distinct shingle hashes, ascending (empty for a text of fewer than five words).
+"""
+
+SIGNATURE_ROWS_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "article_id": pl.String(),
+    "story_id": pl.String(),
+    "published_at": pl.Datetime("us"),
+    "n_shingles": pl.Int32(),
+    "slot": pl.Int16(),
+    "shingle_hash": pl.UInt64(),
+}
+"""The warehouse table ``article_signatures``: one row per article and sketch value.
+
+``slot`` is the value's rank in the sketch (0 = smallest). The stored articles that can match a batch
+are those sharing an anchor hash with it (``new_rows`` being :func:`signature_rows` of the batch)::
+
+    SELECT s.* FROM article_signatures s
+    WHERE s.article_id IN (SELECT o.article_id FROM article_signatures o
+                           JOIN new_rows n USING (shingle_hash)
+                           WHERE o.slot < 64 AND n.slot < 64)
+
+and :func:`assign_story_ids` takes all rows of those articles as ``existing``. Rows written under another
+:data:`SIGNATURE_VERSION` are not comparable and must be recomputed.
+"""
+
+STORY_IDS_SCHEMA: Final[dict[str, pl.DataType]] = {"article_id": pl.String(), "story_id": pl.String()}
+
+_M1: Final = 0xBF58476D1CE4E5B9
+_M2: Final = 0x94D049BB133111EB
+_SHINGLE_MULTIPLIERS: Final = (
+    0x9E3779B97F4A7C15,
+    0xC2B2AE3D27D4EB4F,
+    0x165667B19E3779F9,
+    0xD6E8FEB86659FD93,
+    0xFF51AFD7ED558CCD,
+)
+_NO_LIMIT: Final = (1 << 64) - 1
+_SKETCH_SLACK: Final = 16
+
+
+def _u64(value: int) -> pl.Expr:
+    return pl.lit(value, dtype=pl.UInt64)
+
+
+def _mix(expr: pl.Expr) -> pl.Expr:
+    """splitmix64's finaliser in wrapping UInt64 arithmetic (``// 2**k`` is a logical right shift)."""
+    z = expr.cast(pl.UInt64)
+    z = z.xor(z // _u64(1 << 30)) * _u64(_M1)
+    z = z.xor(z // _u64(1 << 27)) * _u64(_M2)
+    return z.xor(z // _u64(1 << 31))
+
+
+def _stable_token_hashes(tokens: pl.Series) -> pl.Series:
+    """xxh3-64 of each token's UTF-8 bytes, computed once per distinct token."""
+    quick = tokens.hash(seed=0x5EED)
+    first = quick.arg_unique()
+    words = tokens.gather(first).cast(pl.Binary).to_list()
+    stable = pl.Series([xxhash.xxh3_64_intdigest(word) for word in words], dtype=pl.UInt64)
+    return quick.replace_strict(quick.gather(first), stable, return_dtype=pl.UInt64)
+
+
+def _text(columns: list[str]) -> pl.Expr:
+    parts = [pl.col(name) for name in ("dateline_date", "title", "body") if name in columns]
+    return pl.concat_str(parts, separator="\n", ignore_nulls=True).str.to_lowercase()
+
+
+def compute_signatures(articles: pl.DataFrame) -> pl.DataFrame:
+    """Bottom-k MinHash sketches of articles' word 5-grams.
+
+    The text is the dateline date (when that column is present), the title and the body, lower-cased and
+    split into words; numbers stay whole words, so formulaic stories with different figures stay apart.
+
+    Args:
+        articles: cleaned articles with ``article_id``, ``title``, ``body``; ``published_at`` and
+            ``dateline_date`` are used when present.
+
+    Returns:
+        One row per article, in order, with the columns of :data:`SIGNATURES_SCHEMA`.
+    """
+    if articles.height == 0:
+        return pl.DataFrame(schema=SIGNATURES_SCHEMA)
+    tokens = (
+        articles.lazy()
+        .select(
+            idx=pl.int_range(pl.len(), dtype=pl.UInt32),
+            tok=_text(articles.columns).str.extract_all(TOKEN_PATTERN),
+        )
+        .explode("tok")
+        .drop_nulls("tok")
+        .collect()
+    )
+    token_hashes = tokens.select("idx", th=_stable_token_hashes(tokens["tok"]))
+    window = pl.sum_horizontal(
+        [pl.col("th").shift(-j) * _u64(m) for j, m in enumerate(_SHINGLE_MULTIPLIERS[:SHINGLE_WORDS])]
+    )
+    sketches = (
+        token_hashes.lazy()
+        .select("idx", h=_mix(window), whole=pl.col("idx").shift(-(SHINGLE_WORDS - 1)) == pl.col("idx"))
+        .filter("whole")
+        .group_by("idx")
+        .agg(
+            n_shingles=pl.col("h").n_unique().cast(pl.Int32),
+            sketch=pl.col("h").bottom_k(SKETCH_SIZE + _SKETCH_SLACK).unique().sort().head(SKETCH_SIZE),
+        )
+    )
+    published = (
+        pl.col("published_at").cast(pl.Datetime("us"))
+        if "published_at" in articles.columns
+        else pl.lit(None, dtype=pl.Datetime("us"))
+    )
+    return (
+        articles.lazy()
+        .select("article_id", published.alias("published_at"))
+        .with_row_index("idx")
+        .join(sketches, on="idx", how="left", maintain_order="left")
+        .select(
+            "article_id",
+            "published_at",
+            pl.col("n_shingles").fill_null(0),
+            pl.col("sketch").fill_null(pl.lit([], dtype=pl.List(pl.UInt64()))),
+        )
+        .collect()
+    )
+
+
+def signature_rows(signatures: pl.DataFrame, story_ids: pl.DataFrame) -> pl.DataFrame:
+    """The rows to store in ``article_signatures`` for signed articles and their story ids.
+
+    Args:
+        signatures: output of :func:`compute_signatures`.
+        story_ids: ``(article_id, story_id)``, as returned by :func:`assign_story_ids`.
+
+    Returns:
+        Columns of :data:`SIGNATURE_ROWS_SCHEMA`, one row per article and sketch value.
+    """
+    return (
+        signatures.join(story_ids.select("article_id", "story_id"), on="article_id", how="inner")
+        .with_columns(slot=pl.int_ranges(pl.col("sketch").list.len(), dtype=pl.Int16))
+        .explode("sketch", "slot")
+        .drop_nulls("sketch")
+        .rename({"sketch": "shingle_hash"})
+        .select(list(SIGNATURE_ROWS_SCHEMA))
+        .cast(SIGNATURE_ROWS_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def _candidate_pairs(new_rows: pl.DataFrame, old_rows: pl.DataFrame) -> pl.DataFrame:
+    """Node pairs ``(u, v)`` whose anchors (smallest sketch values) share ``shared >= MIN_SHARED`` values.
+
+    ``u`` is a new node; ``v`` is a later new node or a stored one.
+    """
+    anchors = [
+        rows.filter(pl.col("slot") < NUM_ANCHORS)
+        .select("node", "shingle_hash")
+        .filter(pl.len().over("shingle_hash") <= MAX_BUCKET)
+        for rows in (new_rows, old_rows)
+    ]
+    within = (
+        anchors[0].join(anchors[0], on="shingle_hash", suffix="_v").filter(pl.col("node") < pl.col("node_v"))
+    )
+    across = anchors[0].join(anchors[1], on="shingle_hash", suffix="_v")
+    return (
+        pl.concat([within, across])
+        .group_by(u="node", v="node_v")
+        .agg(shared=pl.len())
+        .filter(pl.col("shared") >= MIN_SHARED)
+    )
+
+
+def _count_up_to(values: pl.Expr, limit: pl.Expr) -> pl.Expr:
+    return values.list.concat(limit).list.agg((pl.element() <= pl.element().last()).sum()) - 1
+
+
+def _similarities(pairs: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """Estimated Jaccard and containment of node ``pairs``, from the nodes' sketches.
+
+    Below ``limit`` (the lower of the two sketches' limits) each sketch holds every shingle hash of its
+    text, so the hashes there are a uniform sample of the union of both texts' shingles.
+    """
+    info = nodes.select("node", "n_shingles", "day", "limit", "sketch")
+    both = pl.col("sketch_u").list.set_intersection("sketch_v")
+    shorter_sample = (
+        pl.when(pl.col("n_shingles_u") <= pl.col("n_shingles_v")).then("sample_u").otherwise("sample_v")
+    )
+    return (
+        pairs.join(info.rename(lambda c: f"{c}_u"), left_on="u", right_on="node_u")
+        .join(info.rename(lambda c: f"{c}_v"), left_on="v", right_on="node_v")
+        .with_columns(limit=pl.min_horizontal("limit_u", "limit_v"))
+        .with_columns(
+            both=_count_up_to(both, pl.col("limit")),
+            sample_u=_count_up_to(pl.col("sketch_u"), pl.col("limit")),
+            sample_v=_count_up_to(pl.col("sketch_v"), pl.col("limit")),
+        )
+        .drop("sketch_u", "sketch_v")
+        .with_columns(
+            shorter=pl.min_horizontal("n_shingles_u", "n_shingles_v"),
+            jaccard=pl.col("both") / (pl.col("sample_u") + pl.col("sample_v") - pl.col("both")),
+            containment=pl.col("both") / shorter_sample,
+        )
+    )
+
+
+def _accepted(similar: pl.DataFrame) -> pl.DataFrame:
+    jaccard_min = pl.when(pl.col("shorter") < SHORT_SHINGLES).then(SHORT_JACCARD_MIN).otherwise(JACCARD_MIN)
+    days_apart = (pl.col("day_u") - pl.col("day_v")).abs() >= pl.duration(days=1)
+    recurring = (pl.col("shorter") < SHORT_SHINGLES) & days_apart.fill_null(False)
+    similar_enough = (pl.col("jaccard") >= jaccard_min) | (
+        (pl.col("shorter") >= CONTAINMENT_MIN_SHINGLES) & (pl.col("containment") >= CONTAINMENT_MIN)
+    )
+    return similar.filter((pl.col("shorter") >= MIN_SHINGLES) & similar_enough & ~recurring)
+
+
+def _components(edges: pl.DataFrame, rank: pl.DataFrame) -> pl.DataFrame:
+    """Connected components of ``edges (u, v)``: each node's ``label`` is the lowest ``rank`` it reaches."""
+    both_ways = pl.concat([edges.select("u", "v"), edges.select(u="v", v="u")])
+    labels = rank.select("node", label="rank")
+    while True:
+        reached = (
+            both_ways.join(labels.rename({"node": "u"}), on="u")
+            .group_by("v")
+            .agg(reached=pl.col("label").min())
+            .rename({"v": "node"})
+        )
+        updated = labels.join(reached, on="node", how="left").select(
+            "node", label=pl.min_horizontal("label", "reached")
+        )
+        if updated.join(labels, on=["node", "label"], how="anti").height == 0:
+            return labels
+        labels = updated
+
+
+def _limit(sketch_length: pl.Expr, sketch_max: pl.Expr) -> pl.Expr:
+    """Below this hash a sketch holds all its text's shingle hashes: everywhere when nothing was dropped."""
+    return pl.when(pl.col("n_shingles") > sketch_length).then(sketch_max).otherwise(_u64(_NO_LIMIT))
+
+
+_NODE_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "node": pl.UInt32(),
+    "article_id": pl.String(),
+    "story_id": pl.String(),
+    "published_at": pl.Datetime("us"),
+    "n_shingles": pl.Int32(),
+    "sketch": pl.List(pl.UInt64()),
+}
+
+
+def _with_derived(nodes: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Nodes with ``day`` and ``limit``, and their sketches as rows ``(node, slot, shingle_hash)``."""
+    rows = (
+        nodes.select(
+            "node",
+            slot=pl.int_ranges(pl.col("sketch").list.len(), dtype=pl.Int16),
+            shingle_hash="sketch",
+        )
+        .explode("slot", "shingle_hash")
+        .drop_nulls("shingle_hash")
+    )
+    derived = nodes.with_columns(
+        day=pl.col("published_at").dt.truncate("1d"),
+        limit=_limit(pl.col("sketch").list.len(), pl.col("sketch").list.max()),
+    )
+    return derived, rows
+
+
+def _new_nodes(signatures: pl.DataFrame) -> pl.DataFrame:
+    return (
+        signatures.select("article_id", "published_at", "n_shingles", "sketch")
+        .with_row_index("node")
+        .with_columns(story_id=pl.lit(None, dtype=pl.String))
+        .select(list(_NODE_SCHEMA))
+    )
+
+
+def _stored_nodes(existing: pl.DataFrame, first_node: int) -> pl.DataFrame:
+    return (
+        existing.sort("article_id", "slot")
+        .group_by("article_id", maintain_order=True)
+        .agg(
+            pl.col("story_id").first(),
+            pl.col("published_at").first(),
+            pl.col("n_shingles").first(),
+            sketch=pl.col("shingle_hash"),
+        )
+        .with_row_index("node", offset=first_node)
+        .select(list(_NODE_SCHEMA))
+        .cast(_NODE_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def assign_story_ids(new: pl.DataFrame, existing: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Group new articles into stories, joining stories already in the warehouse where they match.
+
+    Two articles are near duplicates when the smallest ``NUM_ANCHORS`` values of their sketches share at
+    least ``MIN_SHARED``, the shorter text has at least ``MIN_SHINGLES`` shingles, and either the estimated
+    Jaccard similarity of their word 5-grams is at least ``JACCARD_MIN`` (``SHORT_JACCARD_MIN`` when the
+    shorter text has fewer than ``SHORT_SHINGLES`` shingles) or at least ``CONTAINMENT_MIN`` of the shorter
+    text's 5-grams are in the longer one (when it has at least ``CONTAINMENT_MIN_SHINGLES``). Short texts
+    published on different days are never near duplicates: those are recurring reports (market closes,
+    shipping lists), not copies. Texts of at least ``NUM_ANCHORS`` shingles whose anchors share
+    ``CERTAIN_SHARED`` values need no further check: their Jaccard estimate is at least 52/76 = 0.68.
+
+    A new article that is a near duplicate of a stored one takes the stored story's id (the most similar
+    one's when several match); an article stored before keeps its stored story id. New articles that are
+    near duplicates of each other form one story, transitively, whose id is the ``article_id`` of its
+    earliest member (by ``published_at``, unknown last, then by ``article_id``). Every other article is a
+    story of its own: ``story_id = article_id``.
+
+    Args:
+        new: output of :func:`compute_signatures` for the articles to assign.
+        existing: stored ``article_signatures`` rows (:data:`SIGNATURE_ROWS_SCHEMA`) of earlier articles,
+            all rows of each article given; None or empty when there are none.
+
+    Returns:
+        ``(article_id, story_id)``, one row per row of ``new``, in its order.
+    """
+    if new.height == 0:
+        return pl.DataFrame(schema=STORY_IDS_SCHEMA)
+    fresh = _new_nodes(new)
+    stored = (
+        _stored_nodes(existing, new.height)
+        if existing is not None and existing.height > 0
+        else pl.DataFrame(schema=_NODE_SCHEMA)
+    )
+    fresh, fresh_rows = _with_derived(fresh)
+    stored, stored_rows = _with_derived(stored)
+    nodes = pl.concat([fresh, stored])
+    pairs = _candidate_pairs(fresh_rows, stored_rows)
+    sizes = nodes.select("node", "n_shingles")
+    long_enough = (pl.col("n_shingles_u") >= NUM_ANCHORS) & (pl.col("n_shingles_v") >= NUM_ANCHORS)
+    pairs = (
+        pairs.join(sizes.rename({"node": "u", "n_shingles": "n_shingles_u"}), on="u")
+        .join(sizes.rename({"node": "v", "n_shingles": "n_shingles_v"}), on="v")
+        .with_columns(certain=long_enough & (pl.col("shared") >= CERTAIN_SHARED))
+    )
+    certain = pairs.filter("certain").select(
+        "u", "v", jaccard=pl.col("shared") / (2 * NUM_ANCHORS - pl.col("shared"))
+    )
+    checked = _accepted(_similarities(pairs.filter(~pl.col("certain")).select("u", "v"), nodes))
+    edges = pl.concat([certain, checked.select("u", "v", "jaccard")])
+    restored = fresh.select(u="node", article_id="article_id").join(
+        stored.select(v="node", article_id="article_id"), on="article_id"
+    )
+    edges = pl.concat(
+        [edges.select("u", "v", "jaccard"), restored.select("u", "v", jaccard=pl.lit(1.0))]
+    ).unique(["u", "v"], keep="last", maintain_order=True)
+
+    order = fresh.sort("published_at", "article_id", nulls_last=True)
+    rank = order.select("node", rank=pl.int_range(pl.len(), dtype=pl.UInt32))
+    labels = _components(edges.filter(pl.col("v") < new.height), rank)
+    first_member = rank.join(order.select("node", "article_id"), on="node").select(
+        label="rank", first_member="article_id"
+    )
+    stored_story = (
+        edges.filter(pl.col("v") >= new.height)
+        .join(stored.select(v="node", stored_article="article_id", stored_story="story_id"), on="v")
+        .join(fresh.select(u="node", new_article="article_id"), on="u")
+        .join(labels.rename({"node": "u"}), on="u")
+        .with_columns(same_article=pl.col("stored_article") == pl.col("new_article"))
+        .sort(["same_article", "jaccard", "stored_story"], descending=[True, True, False])
+        .group_by("label", maintain_order=True)
+        .agg(pl.col("stored_story").first())
+    )
+    return (
+        fresh.select("node", "article_id")
+        .join(labels, on="node", how="left", maintain_order="left")
+        .join(first_member, on="label", how="left", maintain_order="left")
+        .join(stored_story, on="label", how="left", maintain_order="left")
+        .select("article_id", story_id=pl.coalesce("stored_story", "first_member"))
+    )
