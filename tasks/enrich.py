@@ -10,9 +10,12 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
 from tasks.dates import resolve_published_at
+from tasks.entities import extract_entities
 from tasks.keywords import extract_keywords
 from tasks.language import detect_languages
 from tasks.near_duplicates import compute_signatures
+from tasks.quotes import extract_quotes
+from tasks.schema import conform
 from tasks.tone import score_tone
 
 ENTITY_SCHEMA: dict[str, pl.DataType] = {
@@ -76,10 +79,14 @@ def enrich_frame(records: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
         keywords = extract_keywords(articles)
     with timed("enrich.signatures"):
         signatures = compute_signatures(articles)
+    with timed("enrich.entities"):
+        entities = conform(extract_entities(articles), ENTITY_SCHEMA)
+    with timed("enrich.quotes"):
+        quotes = conform(extract_quotes(articles), QUOTE_SCHEMA)
     return EnrichedBatch(
         articles=pl.concat([articles, records.filter(~candidate)], how="diagonal_relaxed"),
-        entities=pl.DataFrame(schema=ENTITY_SCHEMA),
-        quotes=pl.DataFrame(schema=QUOTE_SCHEMA),
+        entities=entities,
+        quotes=quotes,
         keywords=keywords,
         signatures=signatures,
     )

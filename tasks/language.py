@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-PREFIX_CHARS = 600
+PREFIX_CHARS = 300
 """Characters of ``title + body`` the detector reads: enough for a stable answer, cheap on long articles."""
 
 CHUNK_TEXTS = 2048
