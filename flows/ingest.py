@@ -43,7 +43,7 @@ from warehouse.register import (
     remove_orphan_files,
 )
 
-LOOKAHEAD_BATCHES = 1
+LOOKAHEAD_BATCHES = 0
 """Batches read, parsed and enriched ahead while the current one is written and registered."""
 
 INGESTED_FILES_COLUMNS = (
@@ -164,7 +164,7 @@ def _submit_batch(settings: Settings, batch: pl.DataFrame, number: int) -> Pendi
     fetched = fetch_files.submit(batch, settings.max_file_bytes)
     records = parse_articles.submit(cast(Any, fetched))
     cleaned = clean_articles.submit(cast(Any, records))
-    enriched = enrich_articles.submit(cast(Any, cleaned), settings.languages)
+    enriched = enrich_articles.submit(cast(Any, cleaned), settings.languages, settings.enrichment)
     return PendingBatch(number, fetched, enriched)
 
 

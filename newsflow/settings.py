@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         default=list(DEFAULT_LANGUAGES), description="Languages the detector may answer."
     )
     sources_file: Path | None = Field(default=None, description="TOML file of named sources (see README).")
+    enrichment: Literal["full", "basic"] = Field(
+        default="full",
+        description="full: language, dates, tone, keywords, near-duplicates, entities, quotes; "
+        "basic: language, word count, dates only.",
+    )
     search_index: bool = Field(default=True, description="Rebuild the full-text index after runs that write.")
     lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a run waits for another writer."

@@ -13,7 +13,7 @@ from tasks.dates import resolve_published_at
 from tasks.entities import extract_entities
 from tasks.keywords import extract_keywords
 from tasks.language import detect_languages
-from tasks.near_duplicates import compute_signatures
+from tasks.near_duplicates import SIGNATURES_SCHEMA, compute_signatures
 from tasks.quotes import extract_quotes
 from tasks.schema import conform
 from tasks.tone import score_tone
@@ -30,6 +30,13 @@ QUOTE_SCHEMA: dict[str, pl.DataType] = {
     "ordinal": pl.Int32(),
     "quote": pl.String(),
     "speaker": pl.String(),
+}
+
+
+KEYWORD_SCHEMA: dict[str, pl.DataType] = {
+    "article_id": pl.String(),
+    "keyword": pl.String(),
+    "score": pl.Float64(),
 }
 
 
@@ -60,12 +67,13 @@ def with_file_time(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def enrich_frame(records: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
+def enrich_frame(records: pl.DataFrame, languages: list[str], level: str = "full") -> EnrichedBatch:
     """Every enrichment of cleaned records; quarantined and sidecar rows pass through untouched.
 
     Columns: ``language``, ``word_count``, ``content_hash``, ``published_at`` (with ``published_at_source``
     and ``mentioned_dates``), ``tone``/``tone_positive``/``tone_negative``. Side tables: entities, quotes,
-    keywords and near-duplicate signatures, keyed by ``article_id``.
+    keywords and near-duplicate signatures, keyed by ``article_id``. At ``level="basic"`` only language,
+    word count, content hash and dates are computed; the side tables stay empty.
     """
     candidate = pl.col("quarantine_reason").is_null() & (pl.col("raw_format") != "sidecar").fill_null(True)
     articles = records.filter(candidate)
@@ -73,8 +81,17 @@ def enrich_frame(records: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
         articles = detect_languages(articles, languages)
     with timed("enrich.dates"):
         articles = resolve_published_at(with_file_time(count_words(articles)))
+    articles = articles.with_columns(pl.col("sha256").alias("content_hash"))
+    if level == "basic":
+        return EnrichedBatch(
+            articles=pl.concat([articles, records.filter(~candidate)], how="diagonal_relaxed"),
+            entities=pl.DataFrame(schema=ENTITY_SCHEMA),
+            quotes=pl.DataFrame(schema=QUOTE_SCHEMA),
+            keywords=pl.DataFrame(schema=KEYWORD_SCHEMA),
+            signatures=pl.DataFrame(schema=SIGNATURES_SCHEMA),
+        )
     with timed("enrich.tone"):
-        articles = score_tone(articles).with_columns(pl.col("sha256").alias("content_hash"))
+        articles = score_tone(articles)
     with timed("enrich.keywords"):
         keywords = extract_keywords(articles)
     with timed("enrich.signatures"):
@@ -93,6 +110,6 @@ def enrich_frame(records: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
 
 
 @task(name="enrich_articles", cache_policy=NO_CACHE)
-def enrich_articles(articles: pl.DataFrame, languages: list[str]) -> EnrichedBatch:
+def enrich_articles(articles: pl.DataFrame, languages: list[str], level: str = "full") -> EnrichedBatch:
     with timed("enrich"):
-        return enrich_frame(articles, languages)
+        return enrich_frame(articles, languages, level)

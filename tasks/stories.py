@@ -16,6 +16,10 @@ def group_stories(
     con: duckdb.DuckDBPyConnection, articles: pl.DataFrame, signatures: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``articles`` with ``story_id``, and the ``article_signatures`` rows to store for them."""
+    if signatures.is_empty():
+        return articles.with_columns(pl.col("article_id").alias("story_id")), signature_rows(
+            signatures, signatures.select("article_id", pl.col("article_id").alias("story_id"))
+        )
     mine = signatures.filter(pl.col("article_id").is_in(articles["article_id"].implode()))
     provisional = signature_rows(mine, mine.select("article_id", pl.col("article_id").alias("story_id")))
     existing = load_candidate_signatures(con, provisional, NUM_ANCHORS)
