@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -115,6 +116,25 @@ def migrate_tables(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {column_type}")
 
 
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the analysts' views, and re-create those whose ``.sql`` file changed since.
+
+    Each view's comment holds the SHA-256 of the file that defined it, so an unchanged view costs nothing
+    (every catalog change is a DuckLake snapshot).
+    """
+    current = dict(
+        con.execute(
+            "SELECT view_name, comment FROM duckdb_views() WHERE database_name = ?", [LAKE]
+        ).fetchall()
+    )
+    for _name, ddl in _sql_files("views"):
+        view = ddl.split("VIEW", 1)[1].split()[0]
+        digest = "sha256:" + hashlib.sha256(ddl.encode()).hexdigest()
+        if current.get(view) != digest:
+            con.execute(ddl)
+            con.execute(f"COMMENT ON VIEW {view} IS '{digest}'")
+
+
 def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-write connection with the lake attached as the default catalog and every table created."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -124,8 +144,7 @@ def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     con.execute(attach_sql(settings, read_only=False))
     con.execute(f"USE {LAKE}")
     migrate_tables(con)
-    for _name, ddl in _sql_files("views"):
-        con.execute(ddl)
+    create_views(con)
     return con
 
 

@@ -24,3 +24,28 @@ def test_writer_adds_columns_that_newer_definitions_declare(isolated_settings: P
     con.close()
     con = connect_writer(load_settings())
     assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone() == snapshots
+
+
+def test_views_are_created_once_and_answer(isolated_settings: Path) -> None:
+    con = connect_writer(load_settings())
+    views = {
+        name
+        for (name,) in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE database_name = 'lake'"
+        ).fetchall()
+    }
+    assert {
+        "daily_articles",
+        "entity_mentions_daily",
+        "top_people_weekly",
+        "top_places_weekly",
+        "quotes_by_speaker",
+        "tone_daily",
+        "country_mentions_daily",
+    } <= views
+    for view in views:
+        con.execute(f"SELECT * FROM {view}").fetchall()
+    snapshots = con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone()
+    con.close()
+    con = connect_writer(load_settings())
+    assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone() == snapshots
