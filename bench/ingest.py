@@ -89,6 +89,19 @@ def measure_peak_rss(sources: list[str], data_dir: Path, env: dict[str, str]) ->
     return Measured(wall, _flow_seconds(data_dir, str(summary["run_id"])), rss_mb, summary), rss_mb
 
 
+def _stages(data_dir: Path) -> str:
+    """Seconds per step of the first run in ``data_dir`` (steps overlap, so they may add up to more)."""
+    from newsflow.settings import load_settings
+    from warehouse.catalog import reader
+
+    with reader(load_settings(data_dir=data_dir)) as con:
+        row = con.execute("SELECT stage_seconds FROM ingest_runs ORDER BY started_at LIMIT 1").fetchone()
+    if not row or not row[0]:
+        return "-"
+    stages = json.loads(row[0])
+    return ", ".join(f"{name} {seconds:.2f}" for name, seconds in stages.items() if "." not in name)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -177,25 +190,26 @@ def main() -> None:
         print(f"  of which in flow : {_fmt([m.flow_seconds for m in served])}")
 
         rows = []
-        for label, sources in (
-            (
-                "BBC (2,225 files)",
-                [str(bbc / d) for d in ("business", "entertainment", "politics", "sport", "tech")],
-            ),
-            (f"{args.copies}x BBC ({files:,} files)", [str(generated)]),
-        ):
+        bbc_sources = [str(bbc / d) for d in ("business", "entertainment", "politics", "sport", "tech")]
+        cases = (
+            ("BBC (2,225 files), full enrichment", bbc_sources, "full"),
+            (f"{args.copies}x BBC ({files:,} files), basic enrichment", [str(generated)], "basic"),
+            (f"{args.copies}x BBC ({files:,} files), full enrichment", [str(generated)], "full"),
+        )
+        for label, sources, level in cases:
+            case_env = {**served_env, "NEWSFLOW_ENRICHMENT": level}
             results: list[Measured] = []
             for _ in range(args.runs):
                 data_dir = Path(tempfile.mkdtemp(dir=work))
-                measured, _rss = measure_peak_rss(sources, data_dir, served_env)
+                measured, _rss = measure_peak_rss(sources, data_dir, case_env)
                 results.append(measured)
-            noop = run_ingest(sources, data_dir, served_env)
+            noop = run_ingest(sources, data_dir, case_env)
             articles = int(results[0].summary["articles_written"])  # type: ignore[call-overload]
-            rows.append((label, articles, results, noop))
+            rows.append((label, articles, results, noop, _stages(data_dir)))
             shutil.rmtree(data_dir, ignore_errors=True)
 
     print("\nIngest (running Prefect server; flow seconds exclude start-up; medians of", args.runs, "runs)")
-    for label, articles, results, noop in rows:
+    for label, articles, results, noop, stages in rows:
         flow = [m.flow_seconds for m in results]
         print(f"  {label}")
         print(f"    articles written : {articles}")
@@ -207,6 +221,7 @@ def main() -> None:
             f"    no-op re-run     : flow {noop.flow_seconds:.2f} s, wall {noop.wall_seconds:.2f} s, "
             f"files_new={noop.summary['files_new']}"
         )
+        print(f"    seconds per step : {stages}")
     shutil.rmtree(prefect_home, ignore_errors=True)
 
 
