@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 
 import duckdb
 import polars as pl
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_table_artifact
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows.common import RunCounts, RunState, batches, only_articles, publish_run_artifacts, utc_now
 from newsflow import PIPELINE_VERSION, progress, timing
 from newsflow.settings import Settings, load_settings
 from tasks.clean import clean_articles
@@ -64,55 +62,6 @@ INGESTED_FILES_COLUMNS = (
 )
 
 
-@dataclass
-class RunCounts:
-    files_seen: int = 0
-    files_new: int = 0
-    files_unchanged: int = 0
-    articles_written: int = 0
-    duplicates: int = 0
-    quarantined: int = 0
-    skipped: int = 0
-    quarantine_reasons: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class RunState:
-    run_id: str
-    flow_run_id: str | None
-    source: str
-    started_at: datetime
-    counts: RunCounts = field(default_factory=RunCounts)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-
-    def row(self, state: str, error: str | None = None) -> dict[str, Any]:
-        finished = datetime.now(UTC).replace(tzinfo=None) if state != "running" else None
-        counts = asdict(self.counts)
-        counts.pop("quarantine_reasons")
-        return {
-            "run_id": self.run_id,
-            "flow_run_id": self.flow_run_id,
-            "source": self.source,
-            "started_at": self.started_at,
-            "finished_at": finished,
-            "state": state,
-            **counts,
-            "duration_seconds": (datetime.now(UTC).replace(tzinfo=None) - self.started_at).total_seconds(),
-            "pipeline_version": PIPELINE_VERSION,
-            "error": error,
-            "stage_seconds": json.dumps({k: round(v, 3) for k, v in sorted(self.stage_seconds.items())}),
-        }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
-    for offset in range(0, frame.height, size):
-        yield frame.slice(offset, size)
-
-
 def _manifest_rows(frame: pl.DataFrame, run_id: str, seen_at: datetime) -> pl.DataFrame:
     return frame.select(
         *[
@@ -141,14 +90,23 @@ def _skipped_rows(listing: pl.DataFrame, run_id: str, seen_at: datetime) -> pl.D
     )
 
 
-def _tally(counts: RunCounts, identified: pl.DataFrame) -> None:
+def _tally(counts: RunCounts, identified: pl.DataFrame, entities: pl.DataFrame) -> None:
     statuses = dict(identified.group_by("status").len().iter_rows())
     counts.duplicates += statuses.get("duplicate", 0)
     counts.quarantined += statuses.get("quarantined", 0)
-    for reason, number in (
-        identified.filter(pl.col("status") == "quarantined").group_by("reason").len().iter_rows()
-    ):
+    for source, status, number in identified.group_by("source", "status").len().iter_rows():
+        key = (source or "", status)
+        counts.by_source[key] = counts.by_source.get(key, 0) + number
+    quarantined = identified.filter(pl.col("status") == "quarantined")
+    for reason, number in quarantined.group_by("reason").len().iter_rows():
         counts.quarantine_reasons[reason] = counts.quarantine_reasons.get(reason, 0) + number
+    room = 20 - len(counts.quarantined_examples)
+    counts.quarantined_examples += quarantined.select("uri", "reason").head(max(room, 0)).rows()
+    for entity, kind, number in (
+        entities.group_by("entity", "entity_type").agg(pl.col("mentions").sum()).iter_rows()
+    ):
+        key = (entity, kind)
+        counts.entity_mentions[key] = counts.entity_mentions.get(key, 0) + number
 
 
 @dataclass
@@ -160,16 +118,14 @@ class PendingBatch:
     enriched: PrefectFuture[EnrichedBatch]
 
 
-def _submit_batch(settings: Settings, batch: pl.DataFrame, number: int) -> PendingBatch:
+def _submit_batch(
+    settings: Settings, batch: pl.DataFrame, number: int, field_map: dict[str, str]
+) -> PendingBatch:
     fetched = fetch_files.submit(batch, settings.max_file_bytes)
-    records = parse_articles.submit(cast(Any, fetched))
+    records = parse_articles.submit(cast(Any, fetched), field_map)
     cleaned = clean_articles.submit(cast(Any, records))
     enriched = enrich_articles.submit(cast(Any, cleaned), settings.languages, settings.enrichment)
     return PendingBatch(number, fetched, enriched)
-
-
-def _only_articles(frame: pl.DataFrame, article_ids: pl.Series) -> pl.DataFrame:
-    return frame.filter(pl.col("article_id").is_in(article_ids.implode()))
 
 
 def _register_prepared(
@@ -189,9 +145,9 @@ def _register_prepared(
     records = enriched.articles
     known_records = load_record_manifest(con, records["record_key"].unique().to_list())
     identified = identify_articles(records, known_hashes, known_records)
-    _tally(run.counts, identified)
     fresh = identified.filter(pl.col("status") == "ingested")
-    ingested_at = _now()
+    _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
+    ingested_at = utc_now()
     grouped, signature_rows = group_into_stories(con, fresh, enriched.signatures)
     articles = conform(
         grouped.with_columns(
@@ -214,9 +170,9 @@ def _register_prepared(
         replaced_article_ids=identified.filter(pl.col("replaces_previous"))["article_id"].unique().to_list(),
         tables={
             "ingested_files": manifest,
-            "article_entities": _only_articles(enriched.entities, articles["article_id"]),
-            "article_quotes": _only_articles(enriched.quotes, articles["article_id"]),
-            "article_keywords": _only_articles(enriched.keywords, articles["article_id"]),
+            "article_entities": only_articles(enriched.entities, articles["article_id"]),
+            "article_quotes": only_articles(enriched.quotes, articles["article_id"]),
+            "article_keywords": only_articles(enriched.keywords, articles["article_id"]),
             "article_signatures": signature_rows,
         },
         refreshed_files=file_state(fetched.filter(pl.col("change") != "new")),
@@ -233,28 +189,13 @@ def _report_progress(logger: Any, run: RunState, settings: Settings, total: int,
     )
 
 
-def _publish_artifacts(run: RunState, state: str) -> None:
-    counts = asdict(run.counts)
-    reasons = counts.pop("quarantine_reasons")
-    create_table_artifact(
-        key="ingest-counts",
-        table=[{"count": name, "value": value} for name, value in counts.items()],
-        description=f"newsflow ingest {run.run_id} ({run.source}): {state}",
-    )
-    if reasons:
-        create_table_artifact(
-            key="ingest-quarantine",
-            table=[{"reason": reason, "files": number} for reason, number in sorted(reasons.items())],
-            description="Quarantined files and records by reason",
-        )
-
-
 @flow(name="ingest", task_runner=cast(Any, ThreadPoolTaskRunner(max_workers=4)))
 def ingest(
     sources: list[str] | None = None,
     source_name: str | None = None,
     data_dir: str | None = None,
     batch_size: int | None = None,
+    field_map: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Ingest raw article files into the warehouse.
 
@@ -263,6 +204,8 @@ def ingest(
         source_name: The ``source`` of every article; default: each SOURCE's folder name.
         data_dir: The warehouse's data directory; default: ``NEWSFLOW_DATA_DIR`` or ``./data``.
         batch_size: Files per batch task run; default: the configured batch size.
+        field_map: For JSON dumps, our column -> their field (dotted paths allowed), on top of the
+            configured ``field_map``.
 
     Returns:
         The run's summary: ``run_id``, ``state`` and the counts that ``newsflow ingest --json`` prints.
@@ -270,11 +213,12 @@ def ingest(
     logger = get_run_logger()
     settings = load_settings(data_dir=data_dir, batch_size=batch_size)
     chosen = sources or [str(settings.landing_dir)]
+    mapping = {**settings.field_map, **(field_map or {})}
     run = RunState(
-        run_id=f"{_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
+        run_id=f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
         flow_run_id=str(flow_run.get_id()) if flow_run.get_id() else None,
         source=source_name or ", ".join(chosen),
-        started_at=_now(),
+        started_at=utc_now(),
     )
     started = time.perf_counter()
     timing.take()
@@ -301,14 +245,14 @@ def ingest(
                 pl.col("skip_reason").is_not_null() & (pl.col("change") != "unchanged")
             )
             counts.skipped = newly_skipped.height
-            pending: pl.DataFrame | None = _skipped_rows(newly_skipped, run.run_id, _now())
+            pending: pl.DataFrame | None = _skipped_rows(newly_skipped, run.run_id, utc_now())
             todo = plan.filter(pl.col("skip_reason").is_null() & (pl.col("change") != "unchanged"))
             known_hashes = conform(load_content_hashes(con), KNOWN_HASHES_SCHEMA)
             progress.report(0, todo.height)
-            batches = list(_batches(todo, settings.batch_size))
+            todo_batches = list(batches(todo, settings.batch_size))
             in_flight: deque[PendingBatch] = deque()
-            for number, batch in enumerate(batches):
-                in_flight.append(_submit_batch(settings, batch, number))
+            for number, batch in enumerate(todo_batches):
+                in_flight.append(_submit_batch(settings, batch, number, mapping))
                 if len(in_flight) <= LOOKAHEAD_BATCHES:
                     continue
                 known_hashes = _register_prepared(
@@ -339,14 +283,14 @@ def ingest(
                 refreshed_files=None,
                 run_row=run.row("failed", error=f"{type(error).__name__}: {error}"),
             )
-            _publish_artifacts(run, "failed")
+            publish_run_artifacts(run, "failed", time.perf_counter() - started)
             raise
         finally:
             con.close()
         if run.counts.articles_written and settings.search_index:
             indexed = refresh_search_index(settings)
             logger.info("Search index rebuilt over %d articles", indexed)
-    _publish_artifacts(run, "completed")
+    publish_run_artifacts(run, "completed", time.perf_counter() - started)
     logger.info(
         "Ingested %d articles from %d new files "
         "(%d unchanged, %d duplicates, %d quarantined, %d skipped) in %.1f s",
@@ -358,9 +302,7 @@ def ingest(
         run.counts.skipped,
         time.perf_counter() - started,
     )
-    summary = {"run_id": run.run_id, "state": "completed", **asdict(run.counts)}
-    summary.pop("quarantine_reasons")
-    return summary
+    return {"run_id": run.run_id, "state": "completed", **run.counts.totals()}
 
 
 if __name__ == "__main__":

@@ -86,7 +86,15 @@ class Settings(BaseSettings):
     languages: list[str] = Field(
         default=list(DEFAULT_LANGUAGES), description="Languages the detector may answer."
     )
-    sources_file: Path | None = Field(default=None, description="TOML file of named sources (see README).")
+    sources_file: Path = Field(default=Path("sources.toml"), description="TOML file of named sources.")
+    field_map: dict[str, str] = Field(
+        default_factory=dict,
+        description="JSON dumps: our column -> their field (dotted paths allowed) for unknown names.",
+    )
+    snapshot_retention_days: float = Field(
+        default=7.0, ge=0, description="Maintenance expires lake snapshots older than this."
+    )
+    maintenance_cron: str = Field(default="0 3 * * *", description="When the maintenance deployment runs.")
     enrichment: Literal["full", "basic"] = Field(
         default="full",
         description="full: language, dates, tone, keywords, near-duplicates, entities, quotes; "

@@ -77,7 +77,10 @@ def quoted(text: str) -> str:
 
 
 def attach_sql(settings: Settings, read_only: bool) -> str:
-    options = ["READ_ONLY"] if read_only else [f"DATA_PATH '{quoted(settings.lake_path)}'"]
+    """ATTACH the lake, its data path taken from the settings, so a data dir can be moved or copied."""
+    options = [f"DATA_PATH '{quoted(settings.lake_path)}'", "OVERRIDE_DATA_PATH true"]
+    if read_only:
+        options.insert(0, "READ_ONLY")
     return f"ATTACH 'ducklake:{quoted(settings.catalog)}' AS {LAKE} ({', '.join(options)})"
 
 
@@ -162,13 +165,12 @@ def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     con = new_connection(settings)
     con.execute(attach_sql(settings, read_only=True))
     con.execute(f"USE {LAKE}")
-    (data_path,) = con.execute(f"SELECT data_path FROM ducklake_settings('{LAKE}')").fetchone() or (None,)
     search_index = (settings.data_dir / "search.duckdb").resolve()
     if search_index.is_file():
         con.execute(f"ATTACH '{quoted(str(search_index))}' AS search (READ_ONLY)")
         con.execute("USE search")
         con.execute(f"SET search_path = 'search.main,{LAKE}.main'")
-    con.execute("SET allowed_directories = ?", [[data_path or settings.lake_path]])
+    con.execute("SET allowed_directories = ?", [[settings.lake_path]])
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con

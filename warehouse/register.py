@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -138,36 +137,25 @@ def commit_batch(
         raise
 
 
-def registered_article_files(con: duckdb.DuckDBPyConnection) -> set[str]:
-    rows = con.execute(
-        f"SELECT data_file, delete_file FROM ducklake_list_files('{LAKE}', 'articles')"
-    ).fetchall()
-    return {path for row in rows for path in row if path}
-
-
-def remove_orphan_files(
-    con: duckdb.DuckDBPyConnection, lake_path: str, min_age_seconds: float = 0.0
-) -> list[str]:
-    """Delete article Parquet files (and temporaries) that no committed snapshot references.
+def remove_orphan_files(con: duckdb.DuckDBPyConnection, lake_path: str) -> list[str]:
+    """Delete files in the lake that no snapshot references, and temporaries left by a crashed write.
 
     Only safe while holding the writer lock: a crashed run leaves such files; a live one would be mid-batch.
+    Files that older snapshots still reference are kept (DuckLake's own orphan search), so readers of an
+    older snapshot and time travel keep working until maintenance expires those snapshots.
     """
-    root = article_table_root(lake_path)
-    if not root.is_dir():
-        return []
-    registered = {os.path.normpath(path) for path in registered_article_files(con)}
-    now = time.time()
     removed: list[str] = []
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            path = os.path.normpath(os.path.join(folder, name))
-            if path in registered or not (name.endswith(".parquet") or name.endswith(".tmp")):
-                continue
-            if now - os.path.getmtime(path) < min_age_seconds:
-                continue
-            os.unlink(path)
-            removed.append(path)
-    return removed
+    root = article_table_root(lake_path)
+    if root.is_dir():
+        for folder, _dirs, names in os.walk(root):
+            for name in names:
+                if name.endswith(".tmp"):
+                    path = os.path.join(folder, name)
+                    os.unlink(path)
+                    removed.append(path)
+    rows = con.execute(f"CALL ducklake_delete_orphaned_files('{LAKE}', cleanup_all => true)").fetchall()
+    removed.extend(str(row[0]) for row in rows)
+    return sorted(removed)
 
 
 def mark_abandoned_runs(con: duckdb.DuckDBPyConnection) -> int:

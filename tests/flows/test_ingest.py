@@ -78,3 +78,46 @@ def test_changed_file_is_reingested_as_a_new_version(tmp_path: Path) -> None:
     assert sql(data, "SELECT count(*) FROM articles WHERE body LIKE '%12 pct%'") == [(0,)]
     third = ingest(sources=[str(landing)], data_dir=str(data))
     assert third["files_new"] == 0
+
+
+def test_search_finds_ingested_articles_and_query_reaches_the_index(tmp_path: Path) -> None:
+    from warehouse.search import search_articles
+
+    data = tmp_path / "data"
+    ingest(sources=[str(SAMPLES)], data_dir=str(data))
+    found = search_articles(load_settings(data_dir=data), "harbour bridge repair", limit=3).to_pylist()
+    assert found[0]["title"] == "Harbour bridge reopens after three-month repair"
+    rows = sql(
+        data,
+        "SELECT a.title FROM (SELECT article_id, fts_main_article_search.match_bm25(article_id, 'library') "
+        "AS score FROM article_search) s JOIN articles a USING (article_id) WHERE s.score IS NOT NULL",
+    )
+    assert rows == [("City library opens late on Fridays",)]
+
+
+def test_maintenance_compacts_and_keeps_results_and_reprocess_rebuilds(tmp_path: Path) -> None:
+    from flows.maintenance import maintenance
+    from flows.reprocess import reprocess
+
+    data = tmp_path / "data"
+    for folder in ("wire", "features"):
+        ingest(sources=[str(SAMPLES / folder)], data_dir=str(data), batch_size=2)
+    query = "SELECT article_id, title, body, story_id, tone FROM articles ORDER BY article_id"
+    before = sql(data, query)
+    files_before = sql(data, "SELECT count(*) FROM ducklake_list_files('lake', 'articles')")[0][0]
+    report = maintenance(data_dir=str(data), retention_days=0)
+    assert report["after"]["data_files"] < report["before"]["data_files"]
+    assert sql(data, "SELECT count(*) FROM ducklake_list_files('lake', 'articles')")[0][0] < files_before
+    assert sql(data, query) == before
+
+    result = reprocess(source="wire", data_dir=str(data))
+    assert result["selected"] == result["rebuilt"] == 4
+    after = sql(data, query)
+    assert after == before
+    runs = dict(sql(data, "SELECT article_id, run_id FROM articles"))
+    rebuilt = {article for article, run in runs.items() if run == result["run_id"]}
+    assert len(rebuilt) == 4
+    assert sql(
+        data,
+        "SELECT count(*) FROM article_entities WHERE article_id NOT IN (SELECT article_id FROM articles)",
+    ) == [(0,)]

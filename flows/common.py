@@ -1,0 +1,114 @@
+"""What every newsflow flow shares: run bookkeeping, batching and the run's Prefect artifacts."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from newsflow import PIPELINE_VERSION
+
+
+@dataclass
+class RunCounts:
+    files_seen: int = 0
+    files_new: int = 0
+    files_unchanged: int = 0
+    articles_written: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    by_source: dict[tuple[str, str], int] = field(default_factory=dict)
+    entity_mentions: dict[tuple[str, str], int] = field(default_factory=dict)
+    quarantined_examples: list[tuple[str, str]] = field(default_factory=list)
+
+    def totals(self) -> dict[str, int]:
+        """The counts ``newsflow ingest --json`` prints, and ``skipped``."""
+        return {name: value for name, value in asdict(self).items() if isinstance(value, int)}
+
+
+@dataclass
+class RunState:
+    run_id: str
+    flow_run_id: str | None
+    source: str
+    started_at: datetime
+    counts: RunCounts = field(default_factory=RunCounts)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def row(self, state: str, error: str | None = None) -> dict[str, Any]:
+        finished = datetime.now(UTC).replace(tzinfo=None) if state != "running" else None
+        counts = self.counts.totals()
+        return {
+            "run_id": self.run_id,
+            "flow_run_id": self.flow_run_id,
+            "source": self.source,
+            "started_at": self.started_at,
+            "finished_at": finished,
+            "state": state,
+            **counts,
+            "duration_seconds": (datetime.now(UTC).replace(tzinfo=None) - self.started_at).total_seconds(),
+            "pipeline_version": PIPELINE_VERSION,
+            "error": error,
+            "stage_seconds": json.dumps({k: round(v, 3) for k, v in sorted(self.stage_seconds.items())}),
+        }
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
+    for offset in range(0, frame.height, size):
+        yield frame.slice(offset, size)
+
+
+def only_articles(frame: pl.DataFrame, article_ids: pl.Series) -> pl.DataFrame:
+    return frame.filter(pl.col("article_id").is_in(article_ids.implode()))
+
+
+def publish_run_artifacts(run: RunState, state: str, duration_seconds: float) -> None:
+    """A table of counts per source and status, and a markdown summary people can read at a glance."""
+    counts = run.counts
+    create_table_artifact(
+        key="ingest-counts",
+        table=[
+            {"source": source, "status": status, "count": number}
+            for (source, status), number in sorted(counts.by_source.items())
+        ]
+        + [{"source": "(all)", "status": name, "count": value} for name, value in counts.totals().items()],
+        description=f"newsflow {run.source}: counts per source and status ({state})",
+    )
+    lines = [
+        f"# newsflow run {run.run_id}: {state}",
+        "",
+        f"- **{counts.articles_written}** new articles from {counts.files_new} new or changed files "
+        f"({counts.files_seen} seen, {counts.files_unchanged} unchanged)",
+        f"- {counts.duplicates} duplicates, {counts.quarantined} quarantined, {counts.skipped} skipped",
+        f"- duration {duration_seconds:.1f} s",
+    ]
+    top = sorted(counts.entity_mentions.items(), key=lambda item: -item[1])[:10]
+    if top:
+        lines += ["", "## Top entities", "", "| entity | type | mentions |", "|---|---|---|"]
+        lines += [f"| {_cell(entity)} | {kind} | {number} |" for (entity, kind), number in top]
+    if counts.quarantine_reasons:
+        lines += ["", "## Quarantined", "", "| reason | files |", "|---|---|"]
+        lines += [
+            f"| {_cell(reason)} | {number} |" for reason, number in sorted(counts.quarantine_reasons.items())
+        ]
+        lines += ["", "Examples:", ""]
+        lines += [f"- `{_cell(uri)}`: {_cell(reason)}" for uri, reason in counts.quarantined_examples[:20]]
+    create_markdown_artifact(
+        key="ingest-summary", markdown="\n".join(lines), description=f"newsflow {run.source}: summary"
+    )
+
+
+def _cell(text: str) -> str:
+    return html.escape(str(text)).replace("|", "\\|").replace("`", "'").replace("\n", " ")
