@@ -28,6 +28,7 @@ from tasks.parse import file_state, parse_articles, same_bytes_as_before
 from tasks.register import register_batch
 from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.search import refresh_search_index
+from tasks.sources import redact_url
 from tasks.stories import group_into_stories
 from tasks.write import write_partitions
 from warehouse.catalog import connect_writer
@@ -175,7 +176,9 @@ def _register_prepared(
             "article_keywords": only_articles(enriched.keywords, articles["article_id"]),
             "article_signatures": signature_rows,
         },
-        refreshed_files=file_state(fetched.filter(pl.col("change") != "new")),
+        refreshed_files=file_state(
+            fetched.filter((pl.col("change") != "new") & pl.col("quarantine_reason").is_null())
+        ),
         run_row=run.row("running"),
     )
     return pl.concat([known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed")
@@ -200,7 +203,8 @@ def ingest(
     """Ingest raw article files into the warehouse.
 
     Args:
-        sources: Files, folders, globs or ``file://`` URLs to read; default: the configured landing folder.
+        sources: Files, folders, globs or URLs (``file://``, ``http(s)://``, ``s3://`` and other fsspec
+            URLs) to read; default: the configured landing folder.
         source_name: The ``source`` of every article; default: each SOURCE's folder name.
         data_dir: The warehouse's data directory; default: ``NEWSFLOW_DATA_DIR`` or ``./data``.
         batch_size: Files per batch task run; default: the configured batch size.
@@ -217,7 +221,7 @@ def ingest(
     run = RunState(
         run_id=f"{utc_now():%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
         flow_run_id=str(flow_run.get_id()) if flow_run.get_id() else None,
-        source=source_name or ", ".join(chosen),
+        source=source_name or ", ".join(redact_url(source) for source in chosen),
         started_at=utc_now(),
     )
     started = time.perf_counter()

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from newsflow.prefect_env import configure_prefect
 
@@ -243,6 +244,115 @@ def report(
         _fail(str(error))
         return
     out.print(f"Report written to {written}", highlight=False)
+
+
+def _sources(settings: Any) -> list[Any]:
+    from newsflow.sources import SourcesFileError, load_sources
+
+    try:
+        return load_sources(settings.sources_file)
+    except SourcesFileError as error:
+        _fail(str(error))
+        return []
+
+
+@app.command()
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """The named sources in the sources file (NEWSFLOW_SOURCES_FILE, default ./sources.toml)."""
+    from newsflow.settings import load_settings
+
+    settings = load_settings()
+    configured = _sources(settings)
+    if as_json:
+        sys.stdout.write(json.dumps([source.model_dump() for source in configured]) + "\n")
+        return
+    if not configured:
+        out.print(f"No sources configured in {settings.sources_file} (see README: Sources).", highlight=False)
+        return
+    table = Table(title=f"Sources in {settings.sources_file}", title_justify="left")
+    for column in ("name", "location", "schedule", "deployment"):
+        table.add_column(column, overflow="fold")
+    for source in configured:
+        table.add_row(
+            source.name, "\n".join(source.location), source.schedule, f"ingest/ingest-{source.name}"
+        )
+    out.print(table)
+
+
+@app.command()
+def serve(data_dir: DataDirOption = None) -> None:
+    """Register the deployments with the Prefect API (PREFECT_API_URL) and run their flows until stopped."""
+    import os
+
+    from prefect import serve as prefect_serve
+
+    from flows.deployments import build_deployments
+    from newsflow.settings import load_settings
+
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail("set PREFECT_API_URL to a running Prefect server (start one with `prefect server start`)")
+    settings = load_settings(data_dir=data_dir)
+    deployments = build_deployments(settings, _sources(settings))
+    err.print(
+        f"Serving {len(deployments)} deployments for {settings.data_dir.resolve()}: "
+        + ", ".join(f"{d.flow_name}/{d.name}" for d in deployments),
+        highlight=False,
+    )
+    prefect_serve(*deployments)
+
+
+def _parameter(pair: str) -> tuple[str, Any]:
+    if "=" not in pair:
+        raise typer.BadParameter(f"{pair!r}: use KEY=VALUE")
+    key, raw = pair.split("=", 1)
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+@app.command()
+def trigger(
+    deployment: Annotated[
+        str, typer.Argument(help="A source name, manual, reprocess, maintenance, or flow/deployment.")
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="KEY=VALUE (VALUE as JSON when it parses).")
+    ] = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the run to its end; fail if it failed.")
+    ] = False,
+) -> None:
+    """Start a deployment run through the Prefect API."""
+    from prefect.client.schemas.objects import FlowRun
+    from prefect.deployments import run_deployment
+
+    from flows.deployments import resolve_deployment
+    from newsflow.settings import load_settings
+
+    try:
+        name = resolve_deployment(deployment, _sources(load_settings()))
+    except KeyError:
+        _fail(
+            f"unknown deployment {deployment!r}: "
+            "give a source name, manual, reprocess, maintenance or flow/deployment"
+        )
+        return
+    parameters = dict(_parameter(pair) for pair in param or [])
+    try:
+        run = cast(FlowRun, run_deployment(name=name, parameters=parameters, timeout=None if wait else 0))
+    except Exception as error:
+        _fail(f"could not start {name}: {error}")
+        return
+    state = run.state
+    out.print(
+        f"{name}: flow run {run.name} ({run.id}) {state.name if state else 'scheduled'}", highlight=False
+    )
+    if wait and (state is None or not state.is_completed()):
+        raise typer.Exit(1)
 
 
 def main() -> None:

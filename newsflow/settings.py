@@ -100,6 +100,13 @@ class Settings(BaseSettings):
         description="full: language, dates, tone, keywords, near-duplicates, entities, quotes; "
         "basic: language, word count, dates only.",
     )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="Endpoint of an S3-compatible store (else AWS_ENDPOINT_URL[_S3])."
+    )
+    http_timeout_seconds: float = Field(default=30.0, gt=0, description="Per-request timeout for URLs.")
+    http_retries: int = Field(default=3, ge=0, description="Retries of a failed HTTP request, with backoff.")
+    http_concurrency: int = Field(default=8, ge=1, description="HTTP requests at once, in total.")
+    http_per_host: int = Field(default=4, ge=1, description="HTTP requests at once to one host.")
     search_index: bool = Field(default=True, description="Rebuild the full-text index after runs that write.")
     lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a run waits for another writer."

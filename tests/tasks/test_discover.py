@@ -106,3 +106,56 @@ def test_diff_listing(size: int, mtime: int, expected: str) -> None:
 )
 def test_source_label(source: str, label: str) -> None:
     assert source_label(source) == label
+
+
+def test_diff_listing_touches_known_files_of_unknown_size_and_carries_validators() -> None:
+    listing = pl.DataFrame(
+        {
+            "uri": ["https://x/feed", "https://x/other", "https://x/new"],
+            "path": ["https://x/feed", "https://x/other", "https://x/new"],
+            "size_bytes": [-1, -1, -1],
+            "mtime_ns": [0, 0, 0],
+        }
+    )
+    manifest = pl.DataFrame(
+        {
+            "file_uri": ["https://x/feed", "https://x/other"],
+            "size_bytes": [1200, -1],
+            "mtime_ns": [5, 0],
+            "sha256": ["h1", None],
+            "etag": ['"v1"', None],
+            "last_modified": ["Mon, 01 Jan 2024 00:00:00 GMT", None],
+        }
+    )
+    diffed = diff_listing(listing, manifest)
+    assert diffed["change"].to_list() == ["touched", "touched", "new"]
+    assert diffed.select("known_sha256", "known_etag", "known_last_modified", "known_size").row(0) == (
+        "h1",
+        '"v1"',
+        "Mon, 01 Jan 2024 00:00:00 GMT",
+        1200,
+    )
+
+
+def test_discover_lists_urls_and_local_files_together(tmp_path: Path) -> None:
+    story = _write(tmp_path / "wire" / "a.txt")
+    listing = discover_local([str(story), "https://news.example.com/rss", str(story)])
+    assert listing.select("uri", "size_bytes", "source").rows() == [
+        (story.as_uri(), story.stat().st_size, "wire"),
+        ("https://news.example.com/rss", -1, "news.example.com"),
+    ]
+    assert listing.columns == [
+        "uri",
+        "path",
+        "size_bytes",
+        "mtime_ns",
+        "skip_reason",
+        "source",
+        "etag",
+        "last_modified",
+    ]
+
+
+def test_discover_refuses_unknown_schemes() -> None:
+    with pytest.raises(ValueError, match="unknown scheme"):
+        discover_local(["gopher2://example.com/news"])
