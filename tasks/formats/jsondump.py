@@ -157,8 +157,10 @@ def map_record(record: Mapping[str, Any], field_map: Mapping[str, str]) -> tuple
     values["paragraphs"] = paragraphs or None
     if description is not None and description is not body:
         values["description"] = clean_text(" ".join(_paragraphs(description) or []))
-    _, title = _pick(record, "title", field_map)
+    title_field, title = _pick(record, "title", field_map)
     values["title"] = clean_text(_as_text(title))
+    if reason is None and title is not None and _as_text(title) is None:
+        reason = f"has {_type_name(title)} in {title_field!r}, not text"
     _, uri = _pick(record, "uri", field_map)
     values["uri"] = uri.strip() if isinstance(uri, str) and uri.strip() else None
     _, published = _pick(record, "published_at", field_map)
