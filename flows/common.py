@@ -13,6 +13,8 @@ import polars as pl
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from newsflow import PIPELINE_VERSION
+from tasks.enrich import EnrichedBatch
+from tasks.schema import ARTICLE_COLUMNS, conform
 
 
 @dataclass
@@ -72,6 +74,31 @@ def batches(frame: pl.DataFrame, size: int) -> Iterator[pl.DataFrame]:
 
 def only_articles(frame: pl.DataFrame, article_ids: pl.Series) -> pl.DataFrame:
     return frame.filter(pl.col("article_id").is_in(article_ids.implode()))
+
+
+def stamped_articles(frame: pl.DataFrame, run_id: str, ingested_at: datetime) -> pl.DataFrame:
+    """Rows for the ``articles`` table: ``frame`` conformed, stamped with the run and pipeline version."""
+    return conform(
+        frame.with_columns(
+            pl.lit(run_id).alias("run_id"),
+            pl.lit(ingested_at).alias("ingested_at"),
+            pl.lit(PIPELINE_VERSION).alias("pipeline_version"),
+        ),
+        ARTICLE_COLUMNS,
+    )
+
+
+def side_table_rows(
+    enriched: EnrichedBatch, articles: pl.DataFrame, signature_rows: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """The entity, quote, keyword and signature rows of exactly the articles being written."""
+    ids = articles["article_id"]
+    return {
+        "article_entities": only_articles(enriched.entities, ids),
+        "article_quotes": only_articles(enriched.quotes, ids),
+        "article_keywords": only_articles(enriched.keywords, ids),
+        "article_signatures": signature_rows,
+    }
 
 
 def publish_run_artifacts(run: RunState, state: str, duration_seconds: float) -> None:

@@ -16,8 +16,17 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.common import RunCounts, RunState, batches, only_articles, publish_run_artifacts, utc_now
-from newsflow import PIPELINE_VERSION, progress, timing
+from flows.common import (
+    RunCounts,
+    RunState,
+    batches,
+    only_articles,
+    publish_run_artifacts,
+    side_table_rows,
+    stamped_articles,
+    utc_now,
+)
+from newsflow import progress, timing
 from newsflow.settings import Settings, load_settings
 from tasks.clean import clean_articles
 from tasks.discover import diff_against_manifest, discover_files
@@ -26,7 +35,7 @@ from tasks.fetch import fetch_files
 from tasks.identify import KNOWN_HASHES_SCHEMA, identify_articles
 from tasks.parse import file_state, parse_articles, same_bytes_as_before
 from tasks.register import register_batch
-from tasks.schema import ARTICLE_COLUMNS, conform
+from tasks.schema import conform
 from tasks.search import refresh_search_index
 from tasks.sources import redact_url
 from tasks.stories import group_into_stories
@@ -150,14 +159,7 @@ def _register_prepared(
     _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
     ingested_at = utc_now()
     grouped, signature_rows = group_into_stories(con, fresh, enriched.signatures)
-    articles = conform(
-        grouped.with_columns(
-            pl.lit(run.run_id).alias("run_id"),
-            pl.lit(ingested_at).alias("ingested_at"),
-            pl.lit(PIPELINE_VERSION).alias("pipeline_version"),
-        ),
-        ARTICLE_COLUMNS,
-    )
+    articles = stamped_articles(grouped, run.run_id, ingested_at)
     files = write_partitions(
         articles, article_table_root(settings.lake_path), f"{run.run_id}-{pending.number:05d}"
     )
@@ -169,13 +171,7 @@ def _register_prepared(
         con,
         article_files=files,
         replaced_article_ids=identified.filter(pl.col("replaces_previous"))["article_id"].unique().to_list(),
-        tables={
-            "ingested_files": manifest,
-            "article_entities": only_articles(enriched.entities, articles["article_id"]),
-            "article_quotes": only_articles(enriched.quotes, articles["article_id"]),
-            "article_keywords": only_articles(enriched.keywords, articles["article_id"]),
-            "article_signatures": signature_rows,
-        },
+        tables={"ingested_files": manifest, **side_table_rows(enriched, articles, signature_rows)},
         refreshed_files=file_state(
             fetched.filter((pl.col("change") != "new") & pl.col("quarantine_reason").is_null())
         ),

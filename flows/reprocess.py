@@ -12,15 +12,14 @@ import polars as pl
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.common import RunState, batches, only_articles, publish_run_artifacts
-from newsflow import PIPELINE_VERSION, timing
+from flows.common import RunState, batches, publish_run_artifacts, side_table_rows, stamped_articles, utc_now
+from newsflow import timing
 from newsflow.settings import load_settings
 from tasks.clean import clean_articles
 from tasks.enrich import enrich_articles
 from tasks.fetch import fetch_files
 from tasks.parse import parse_articles
 from tasks.register import register_batch
-from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.search import refresh_search_index
 from tasks.stories import group_into_stories
 from tasks.write import write_partitions
@@ -104,15 +103,7 @@ def reprocess(
                 enriched = enrich_articles(same, settings.languages, settings.enrichment)
                 fresh = enriched.articles.filter(pl.col("quarantine_reason").is_null())
                 grouped, signatures = group_into_stories(con, fresh, enriched.signatures)
-                now = datetime.now(UTC).replace(tzinfo=None)
-                articles = conform(
-                    grouped.with_columns(
-                        pl.lit(run.run_id).alias("run_id"),
-                        pl.lit(now).alias("ingested_at"),
-                        pl.lit(PIPELINE_VERSION).alias("pipeline_version"),
-                    ),
-                    ARTICLE_COLUMNS,
-                )
+                articles = stamped_articles(grouped, run.run_id, utc_now())
                 files = write_partitions(
                     articles, article_table_root(settings.lake_path), f"{run.run_id}-{number:05d}"
                 )
@@ -122,12 +113,7 @@ def reprocess(
                     con,
                     article_files=files,
                     replaced_article_ids=articles["article_id"].to_list(),
-                    tables={
-                        "article_entities": only_articles(enriched.entities, articles["article_id"]),
-                        "article_quotes": only_articles(enriched.quotes, articles["article_id"]),
-                        "article_keywords": only_articles(enriched.keywords, articles["article_id"]),
-                        "article_signatures": signatures,
-                    },
+                    tables=side_table_rows(enriched, articles, signatures),
                     refreshed_files=None,
                     run_row=run.row("running"),
                 )
