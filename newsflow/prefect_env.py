@@ -11,9 +11,13 @@ DEFAULTS = {
 }
 
 
-def configure_prefect(quiet: bool = True) -> None:
-    """Set newsflow's Prefect defaults without overriding anything the user set."""
+def configure_prefect(verbose: bool = False) -> None:
+    """Set newsflow's Prefect defaults without overriding anything the user set.
+
+    The CLI keeps Prefect's console quiet (errors reach the user as one line from newsflow itself, and every
+    log is still in the Prefect API and UI); ``NEWSFLOW_VERBOSE=1`` shows Prefect's INFO logs too.
+    """
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
-    if quiet:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    verbose = verbose or os.environ.get("NEWSFLOW_VERBOSE", "").lower() in ("1", "true", "yes")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")

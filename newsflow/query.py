@@ -23,7 +23,7 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as error:
-        raise QueryRefusedError(f"could not parse the query: {error}") from None
+        raise QueryRefusedError(f"could not parse the query: {str(error).splitlines()[0]}") from None
     if len(statements) != 1:
         raise QueryRefusedError(f"give exactly one statement (got {len(statements)})")
     kind = statements[0].type
