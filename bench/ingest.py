@@ -191,7 +191,12 @@ def main() -> None:
 
         rows = []
         bbc_sources = [str(bbc / d) for d in ("business", "entertainment", "politics", "sport", "tech")]
+        html_pages = [
+            str(_corpus_root() / "trafilatura_eval_dev" / "html"),
+            str(_corpus_root() / "scrapinghub_article_extraction_benchmark" / "html"),
+        ]
         cases = (
+            ("HTML pages (245 files, 181 gzipped), full enrichment", html_pages, "full"),
             ("BBC (2,225 files), full enrichment", bbc_sources, "full"),
             (f"{args.copies}x BBC ({files:,} files), basic enrichment", [str(generated)], "basic"),
             (f"{args.copies}x BBC ({files:,} files), full enrichment", [str(generated)], "full"),
