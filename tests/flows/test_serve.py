@@ -164,6 +164,7 @@ def test_serve_schedules_trigger_and_one_writer(prefect_server: dict[str, str], 
             "json",
         )
         assert json.loads(duplicates.stdout) == [{"d": 0}]
+        assert _articles(env, data) == 10
     finally:
         serve.terminate()
         serve.wait(timeout=30)
