@@ -53,10 +53,28 @@ KNOWN_COLUMNS: dict[str, tuple[str, pl.DataType]] = {
 """What the diff carries from the manifest, by listing column name: (manifest column, type)."""
 
 
+def _storable_path(path: str, uri: str) -> str:
+    """``path`` itself, or its ``file://`` URI when the name is not valid UTF-8 (surrogate-escaped bytes)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return uri
+    return path
+
+
 def listing_frame(files: Iterable[ListedFile]) -> pl.DataFrame:
     """Listed files as a frame of ``LISTING_SCHEMA``."""
     rows = [
-        (f.uri, f.path, f.size_bytes, f.mtime_ns, f.skip_reason, f.source, f.etag, f.last_modified)
+        (
+            f.uri,
+            _storable_path(f.path, f.uri),
+            f.size_bytes,
+            f.mtime_ns,
+            f.skip_reason,
+            _storable_path(f.source, f.source.encode("utf-8", "replace").decode()) if f.source else f.source,
+            f.etag,
+            f.last_modified,
+        )
         for f in files
     ]
     return pl.DataFrame(rows, schema=LISTING_SCHEMA, orient="row")

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_to_bytes, urlencode, urlsplit, urlunsplit
 
 import fsspec
 import httpx
@@ -361,8 +361,9 @@ class LocalSource:
 def _read_local(path: str, size: int, max_file_bytes: int) -> Fetched:
     if size > max_file_bytes:
         return Fetched.failed(_too_large(size, max_file_bytes))
+    location: str | bytes = unquote_to_bytes(urlsplit(path).path) if path.startswith("file://") else path
     try:
-        with open(path, "rb") as handle:
+        with open(location, "rb") as handle:
             raw = handle.read(max_file_bytes + 1)
     except OSError as error:
         return Fetched.failed(f"unreadable: {error.strerror or error}")
