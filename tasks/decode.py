@@ -241,11 +241,11 @@ def _non_latin_letter_count(text: str) -> int:
 
 def _language_of(text: str) -> str:
     """The language of the lines that carry non-ASCII letters, markup and URLs left out."""
-    import py3langid
+    from tasks.language import shared_identifier
 
     accented_lines = [line for line in text.splitlines() if not line.isascii()]
     sample = _MARKUP_RE.sub(" ", "\n".join(accented_lines))[:_LANGUAGE_SAMPLE_CHARS]
-    language, _score = py3langid.classify(sample)
+    language, _score = shared_identifier().classify(sample)
     return str(language)
 
 

@@ -36,6 +36,11 @@ def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
 
 
+def shared_identifier() -> LanguageIdentifier:
+    """py3langid's identifier, loaded once per process for every user of it."""
+    return _identifier()
+
+
 def supported_languages() -> list[str]:
     """The ISO 639-1 (or 639-3 where there is none) codes the bundled model knows."""
     return list(dict.fromkeys(_identifier().nb_classes))
