@@ -111,7 +111,9 @@ def commit_batch(
                 con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM replaced_ids)")
             con.unregister("replaced_ids")
         for path in article_files:
-            con.execute(f"CALL ducklake_add_data_files('{LAKE}', 'articles', ?)", [path])
+            con.execute(
+                f"CALL ducklake_add_data_files('{LAKE}', 'articles', ?, hive_partitioning => false)", [path]
+            )
         for table, frame in tables.items():
             _insert_frame(con, table, frame)
         if refreshed_files is not None and not refreshed_files.is_empty():
