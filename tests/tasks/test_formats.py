@@ -625,14 +625,3 @@ def test_news_feeds(corpus_dir: Path) -> None:
     for column in ("uri", "title", "paragraphs", "published_at"):
         assert npr[column].null_count() == 0, column
     assert npr["uri"].str.starts_with("https://www.npr.org/").all()
-
-
-@pytest.mark.corpus
-def test_html_throughput(corpus_dir: Path) -> None:
-    pages = sorted((corpus_dir / "trafilatura_eval_dev" / "html").glob("*.html"))[:30]
-    frame = local_files(pages)
-    started = time.perf_counter()
-    explode_records(frame)
-    rate = len(pages) / (time.perf_counter() - started)
-    print(f"HTML throughput: {rate:.1f} pages/s")
-    assert rate >= 5

@@ -3,8 +3,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import statistics
-import time
 from pathlib import Path
 
 import polars as pl
@@ -72,19 +70,6 @@ def test_batch_answers_equal_py3langid() -> None:
     ]
     expected = [reference.classify(text[:PREFIX_CHARS])[0] for text in texts]
     assert classify_texts(texts, LANGUAGES) == expected
-
-
-def test_throughput_over_five_thousand_articles_per_second() -> None:
-    bodies = [" ".join(list(SAMPLES.values())[i % len(SAMPLES)] for _ in range(8)) for i in range(6000)]
-    frame = pl.DataFrame({"title": [f"Headline number {i}" for i in range(6000)], "body": bodies})
-    detect_languages(frame.head(10), LANGUAGES)
-    rates = []
-    for _ in range(3):
-        started = time.perf_counter()
-        detect_languages(frame, LANGUAGES)
-        rates.append(frame.height / (time.perf_counter() - started))
-    print(f"language detection: {statistics.median(rates):,.0f} articles/s (median of 3)")
-    assert statistics.median(rates) >= 5000
 
 
 EVAL_DEV_LANGUAGE = {
