@@ -10,6 +10,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.timing import timed
 from warehouse.register import commit_batch
 
 
@@ -23,11 +24,12 @@ def register_batch(
     refreshed_files: pl.DataFrame | None,
     run_row: Mapping[str, Any],
 ) -> None:
-    commit_batch(
-        con,
-        article_files=article_files,
-        replaced_article_ids=replaced_article_ids,
-        tables=tables,
-        refreshed_files=refreshed_files,
-        run_row=run_row,
-    )
+    with timed("register"):
+        commit_batch(
+            con,
+            article_files=article_files,
+            replaced_article_ids=replaced_article_ids,
+            tables=tables,
+            refreshed_files=refreshed_files,
+            run_row=run_row,
+        )
