@@ -49,10 +49,15 @@ def collect_status(settings: Settings) -> dict[str, Any]:
             ),
             "partitions": _rows(
                 con,
-                "SELECT regexp_extract(data_file, 'source=([^/]+)', 1) AS source_partition, "
-                "regexp_extract(data_file, 'published_month=([^/]+)', 1) AS published_month, "
+                "SELECT CASE WHEN year = '' THEN coalesce(nullif(old_month, ''), 'unknown') "
+                "WHEN year = '__HIVE_DEFAULT_PARTITION__' THEN 'unknown' "
+                "ELSE year || '-' || lpad(month, 2, '0') END AS published_month, "
                 "count(*) AS files, sum(data_file_size_bytes) AS bytes "
-                f"FROM ducklake_list_files('{LAKE}', 'articles') GROUP BY ALL ORDER BY ALL",
+                "FROM (SELECT regexp_extract(data_file, '/year=([^/]+)/', 1) AS year, "
+                "regexp_extract(data_file, '/month=([^/]+)/', 1) AS month, "
+                "regexp_extract(data_file, '/published_month=([^/]+)/', 1) AS old_month, "
+                f"data_file_size_bytes FROM ducklake_list_files('{LAKE}', 'articles')) "
+                "GROUP BY 1 ORDER BY 1",
             ),
             "last_runs": _rows(
                 con,

@@ -1,4 +1,5 @@
-"""Write article batches as Parquet partitions: hive layout, zstd, temporary name then atomic rename."""
+"""Write article batches as Parquet partitions: hive layout by year and month, zstd, temporary name then
+atomic rename."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import re
 import uuid
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 from prefect import task
@@ -15,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from newsflow.timing import timed
 
 ROW_GROUP_SIZE = 16_384
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -29,11 +32,30 @@ def partition_value(value: str | None) -> str:
 
 
 def partition_columns(articles: pl.DataFrame) -> pl.DataFrame:
-    """``articles`` plus ``_source_part`` and ``_month_part``: the partition each row lands in."""
-    return articles.with_columns(
-        pl.col("source").map_elements(partition_value, return_dtype=pl.String()).alias("_source_part"),
-        pl.col("published_at").dt.strftime("%Y-%m").fill_null("__unknown__").alias("_month_part"),
+    """``articles`` plus the partition each row lands in: ``_year``, ``_month`` and ``_source_part``.
+
+    Year and month of ``published_at`` are the lake's partition keys (DuckLake's own ``year()`` and
+    ``month()`` transforms, so its pruning and compaction agree with the folders); the source only names
+    the file.
+    """
+    sources = articles.select(pl.col("source").unique())
+    slugs = sources.with_columns(
+        pl.col("source").map_elements(partition_value, return_dtype=pl.String()).alias("_source_part")
     )
+    return articles.join(
+        slugs, on="source", how="left", nulls_equal=True, maintain_order="left"
+    ).with_columns(
+        pl.col("published_at").dt.year().alias("_year"),
+        pl.col("published_at").dt.month().alias("_month"),
+        pl.col("_source_part").fill_null("__unknown__"),
+    )
+
+
+def partition_folder(year: int | None, month: int | None) -> str:
+    """The hive folder of one partition, as DuckLake names it (``year=2025/month=3``)."""
+    if year is None or month is None:
+        return f"year={HIVE_NULL}/month={HIVE_NULL}"
+    return f"year={year}/month={month}"
 
 
 def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:
@@ -49,25 +71,24 @@ def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:
 
 
 def write_article_partitions(articles: pl.DataFrame, table_root: Path, file_prefix: str) -> list[str]:
-    """Write ``articles`` under ``table_root/source=.../published_month=.../`` and return the file paths.
+    """Write ``articles`` under ``table_root/year=.../month=.../`` and return the file paths.
 
-    Each partition gets one file named ``{file_prefix}-{n}.parquet``, sorted by publication time so that
-    date filters prune row groups.
+    Each partition gets one file per source, named ``{source}-{file_prefix}-{n}.parquet`` and sorted by
+    publication time so that date filters prune row groups.
     """
     if articles.is_empty():
         return []
     written: list[str] = []
     with_parts = partition_columns(articles)
-    for number, ((source_part, month_part), part) in enumerate(
-        with_parts.group_by(["_source_part", "_month_part"], maintain_order=True)
+    for number, ((year, month, source_part), part) in enumerate(
+        with_parts.group_by(["_year", "_month", "_source_part"], maintain_order=True)
     ):
         target = (
             table_root
-            / f"source={source_part}"
-            / f"published_month={month_part}"
-            / (f"{file_prefix}-{number:04d}.parquet")
+            / partition_folder(cast(int | None, year), cast(int | None, month))
+            / f"{source_part}-{file_prefix}-{number:04d}.parquet"
         )
-        write_parquet_atomically(part.drop("_source_part", "_month_part").sort("published_at"), target)
+        write_parquet_atomically(part.drop("_year", "_month", "_source_part").sort("published_at"), target)
         written.append(str(target))
     return written
 

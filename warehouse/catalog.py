@@ -119,6 +119,27 @@ def migrate_tables(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {column_type}")
 
 
+def partition_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Give each table the DuckLake partitioning its ``sql/partitions`` file declares, when it lacks it.
+
+    The partition keys (``year(published_at), month(published_at)`` for articles) let date filters skip
+    whole files and keep compaction from merging files across months. Lakes made before partitioning keep
+    their older files as they are; files added from then on carry their partition values.
+    """
+    partitioned = {
+        name
+        for (name,) in con.execute(
+            f"SELECT t.table_name FROM __ducklake_metadata_{LAKE}.ducklake_partition_info AS p "
+            f"JOIN __ducklake_metadata_{LAKE}.ducklake_table AS t ON p.table_id = t.table_id "
+            "WHERE p.end_snapshot IS NULL AND t.end_snapshot IS NULL"
+        ).fetchall()
+    }
+    for _name, ddl in _sql_files("partitions"):
+        table = ddl.split("TABLE", 1)[1].split()[0]
+        if table not in partitioned:
+            con.execute(ddl)
+
+
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """Create the analysts' views, and re-create those whose ``.sql`` file changed since.
 
@@ -147,6 +168,7 @@ def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     con.execute(attach_sql(settings, read_only=False))
     con.execute(f"USE {LAKE}")
     migrate_tables(con)
+    partition_tables(con)
     create_views(con)
     return con
 

@@ -112,7 +112,7 @@ def commit_batch(
             con.unregister("replaced_ids")
         for path in article_files:
             con.execute(
-                f"CALL ducklake_add_data_files('{LAKE}', 'articles', ?, hive_partitioning => false)", [path]
+                f"CALL ducklake_add_data_files('{LAKE}', 'articles', ?, hive_partitioning => true)", [path]
             )
         for table, frame in tables.items():
             _insert_frame(con, table, frame)

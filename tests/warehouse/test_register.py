@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -58,7 +59,7 @@ def test_commit_makes_files_rows_and_run_visible_together(writer: duckdb.DuckDBP
     assert reader.execute("SELECT article_id FROM articles ORDER BY 1").fetchall() == [("a",), ("b",)]
     assert reader.execute("SELECT uri, status FROM ingested_files").fetchall() == [("file:///a", "ingested")]
     assert reader.execute("SELECT state FROM ingest_runs").fetchall() == [("running",)]
-    assert "source=wire/published_month=__unknown__" in files[0]
+    assert "/year=__HIVE_DEFAULT_PARTITION__/month=__HIVE_DEFAULT_PARTITION__/wire-r1-00000-" in files[0]
 
 
 def test_failed_commit_leaves_nothing_visible_and_orphans_are_removed(
@@ -145,3 +146,55 @@ def test_writer_lock_waits_then_gives_up(tmp_path: Path) -> None:
     started = time.monotonic()
     with writer_lock(lock, 1):
         assert time.monotonic() - started < 1
+
+
+def _dated_articles(prefix: str, days: list[str]) -> pl.DataFrame:
+    ids = [f"{prefix}-{number}" for number in range(len(days))]
+    return conform(
+        pl.DataFrame(
+            {
+                "article_id": ids,
+                "source": ["wire"] * len(ids),
+                "content_hash": [f"h-{i}" for i in ids],
+                "published_at": [datetime.fromisoformat(day) for day in days],
+            }
+        ),
+        ARTICLE_COLUMNS,
+    )
+
+
+def test_month_partitions_prune_date_filters_and_survive_compaction(
+    writer: duckdb.DuckDBPyConnection,
+) -> None:
+    settings = load_settings()
+    root = article_table_root(settings.lake_path)
+    for batch in ("r1", "r2"):
+        files = write_article_partitions(
+            _dated_articles(batch, ["2025-01-10", "2025-01-20", "2025-02-03", "2026-01-05"]), root, batch
+        )
+        assert [Path(f).parent.name for f in files] == ["month=1", "month=2", "month=1"]
+        commit_batch(
+            writer,
+            article_files=files,
+            replaced_article_ids=[],
+            tables={},
+            refreshed_files=None,
+            run_row=_run_row(),
+        )
+    one_month = (
+        "SELECT count(*) FROM articles WHERE published_at >= '2025-02-01' AND published_at < '2025-03-01'"
+    )
+    by_month = (
+        "SELECT year(published_at), month(published_at), count(*) FROM articles GROUP BY ALL ORDER BY ALL"
+    )
+    expected = writer.execute(by_month).fetchall()
+    assert expected == [(2025, 1, 4), (2025, 2, 2), (2026, 1, 2)]
+    plan = writer.execute(f"EXPLAIN ANALYZE {one_month}").fetchall()[0][1]
+    assert "Total Files Read: 2" in plan
+
+    writer.execute("CALL ducklake_merge_adjacent_files('lake')")
+
+    assert writer.execute(by_month).fetchall() == expected
+    assert writer.execute("SELECT count(*) FROM ducklake_list_files('lake', 'articles')").fetchone() == (3,)
+    assert "Total Files Read: 1" in writer.execute(f"EXPLAIN ANALYZE {one_month}").fetchall()[0][1]
+    assert writer.execute(one_month).fetchone() == (2,)
