@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -173,6 +174,22 @@ def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def roll_back_interrupted_catalog(settings: Settings) -> bool:
+    """Roll back what a killed writer left in a SQLite catalog's journal; True when there was one to try.
+
+    A writer killed inside a commit leaves a hot rollback journal, which SQLite undoes on the next read,
+    and a read-only reader cannot undo it ("attempt to write a readonly database"). One read through an
+    ordinary connection rolls it back, restoring the last committed catalog, which is what every reader
+    would see anyway; a live writer's journal is not hot, so this never touches a commit in progress.
+    """
+    if not settings.catalog.startswith("sqlite:"):
+        return False
+    path = settings.catalog.removeprefix("sqlite:")
+    with closing(sqlite3.connect(path, timeout=60)) as catalog:
+        catalog.execute("PRAGMA schema_version").fetchone()
+    return True
+
+
 def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A connection that can read the lake and nothing else.
 
@@ -185,7 +202,12 @@ def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
             f"no warehouse in {settings.data_dir}: run `newsflow ingest` first (or pass --data-dir)"
         )
     con = new_connection(settings)
-    con.execute(attach_sql(settings, read_only=True))
+    try:
+        con.execute(attach_sql(settings, read_only=True))
+    except duckdb.Error as error:
+        if "readonly database" not in str(error) or not roll_back_interrupted_catalog(settings):
+            raise
+        con.execute(attach_sql(settings, read_only=True))
     con.execute(f"USE {LAKE}")
     search_index = (settings.data_dir / "search.duckdb").resolve()
     if search_index.is_file():

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import signal
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from pathlib import Path
 
 from newsflow.settings import load_settings
-from warehouse.catalog import connect_writer
+from warehouse.catalog import connect_writer, reader
 
 
 def test_writer_adds_columns_that_newer_definitions_declare(isolated_settings: Path) -> None:
@@ -49,3 +54,30 @@ def test_views_are_created_once_and_answer(isolated_settings: Path) -> None:
     con.close()
     con = connect_writer(load_settings())
     assert con.execute("SELECT count(*) FROM ducklake_snapshots('lake')").fetchone() == snapshots
+
+
+KILLED_MID_COMMIT = """
+import os, signal, sqlite3, sys
+catalog = sqlite3.connect(sys.argv[1], isolation_level=None)
+catalog.execute("PRAGMA cache_size = 1")
+catalog.execute("BEGIN IMMEDIATE")
+catalog.execute("CREATE TABLE half_committed (x)")
+catalog.executemany("INSERT INTO half_committed VALUES (?)", [("x" * 500,) for _ in range(2000)])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_reader_opens_a_catalog_whose_writer_was_killed_mid_commit(isolated_settings: Path) -> None:
+    settings = load_settings()
+    connect_writer(settings).close()
+    catalog = settings.catalog.removeprefix("sqlite:")
+    killed = subprocess.run([sys.executable, "-c", KILLED_MID_COMMIT, catalog], check=False)
+    assert killed.returncode == -signal.SIGKILL
+    assert Path(f"{catalog}-journal").exists()
+
+    with reader(settings) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+    with closing(sqlite3.connect(catalog)) as check:
+        assert check.execute(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'half_committed'"
+        ).fetchone() == (0,)
