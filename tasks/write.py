@@ -14,6 +14,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.faults import kill_point
 from newsflow.timing import timed
 
 ROW_GROUP_SIZE = 16_384
@@ -65,6 +66,7 @@ def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:
         frame.write_parquet(temporary, compression="zstd", row_group_size=ROW_GROUP_SIZE, statistics=True)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
+        kill_point("parquet-written")
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from newsflow.faults import kill_point
 from warehouse.catalog import LAKE
 
 
@@ -53,8 +54,10 @@ def maintain_lake(con: duckdb.DuckDBPyConnection, retention: timedelta) -> Maint
     before = count_files(con)
     con.execute(f"CALL ducklake_flush_inlined_data('{LAKE}')")
     con.execute(f"CALL ducklake_merge_adjacent_files('{LAKE}')")
+    kill_point("maintenance-merged")
     cutoff = datetime.now(UTC) - retention
     expired = con.execute(f"CALL ducklake_expire_snapshots('{LAKE}', older_than => ?)", [cutoff]).fetchall()
+    kill_point("maintenance-expired")
     cleaned = con.execute(f"CALL ducklake_cleanup_old_files('{LAKE}', older_than => ?)", [cutoff]).fetchall()
     orphans = con.execute(
         f"CALL ducklake_delete_orphaned_files('{LAKE}', older_than => ?)", [cutoff]

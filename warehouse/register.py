@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
+from newsflow.faults import kill_point
 from warehouse.catalog import LAKE
 
 ARTICLE_TABLE_DIR = ("main", "articles")
@@ -132,7 +133,9 @@ def commit_batch(
             con.unregister("refreshed")
         con.execute("DELETE FROM ingest_runs WHERE run_id = ?", [run_row["run_id"]])
         _insert_frame(con, "ingest_runs", pl.DataFrame([dict(run_row)]))
+        kill_point("commit")
         con.execute("COMMIT")
+        kill_point("committed")
     except BaseException:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from newsflow.faults import kill_point
 from newsflow.settings import Settings
 from warehouse.catalog import LAKE, attach_sql, load_extensions, reader, required_extensions
 
@@ -26,8 +27,13 @@ def search_index_path(settings: Settings) -> Path:
 
 
 def rebuild_search_index(settings: Settings) -> int:
-    """Rebuild the index from the lake's current ``articles``; returns the number of articles indexed."""
+    """Rebuild the index from the lake's current ``articles``; returns the number of articles indexed.
+
+    Called under the writer lock, so temporaries of an earlier build that was killed are removed first.
+    """
     target = search_index_path(settings)
+    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         con = duckdb.connect(
@@ -54,6 +60,7 @@ def rebuild_search_index(settings: Settings) -> int:
             con.execute("CHECKPOINT")
         finally:
             con.close()
+        kill_point("search-built")
         os.replace(temporary, target)
         return int(count)
     finally:

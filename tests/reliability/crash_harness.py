@@ -440,6 +440,25 @@ def check_recovered(
     return problems
 
 
+HOOK_PHASES = {
+    "parquet-written": "while writing Parquet (kill point in the writer)",
+    "commit": "during the catalog commit (kill point before COMMIT)",
+    "committed": "right after a catalog commit (kill point)",
+    "search-built": "while rebuilding the search index (kill point before the swap)",
+    "maintenance-merged": "during maintenance: files merged, snapshots not yet expired (kill point)",
+    "maintenance-expired": "during maintenance: snapshots expired, files not yet cleaned (kill point)",
+}
+"""The named kill points of ``newsflow.faults`` and the phase each one stands for."""
+
+
+def hooked_kill_points(batches_total: int, arrivals: int = 3) -> list[str]:
+    """``NEWSFLOW_KILL_AT`` values for an ingest: each writer/commit point at its first, middle and last
+    arrival (one commit per batch plus the final one), and the search index swap."""
+    picks = sorted({1, max(1, (batches_total + 1) // 2), batches_total})[:arrivals]
+    points = [f"{name}:{n}" for name in ("parquet-written", "commit", "committed") for n in picks]
+    return [*points, "commit:" + str(batches_total + 1), "search-built:1"]
+
+
 def crash_and_recover(
     landing: Path,
     data_dir: Path,
@@ -448,14 +467,25 @@ def crash_and_recover(
     expected: set[str],
     batch_size: int = 50,
     batches_total: int = 1,
+    kill_at: str | None = None,
 ) -> CrashOutcome:
-    """Kill an ingest ``offset`` seconds after it takes the writer lock, re-run it, check the warehouse."""
+    """Kill an ingest ``offset`` seconds after it takes the writer lock (or at the named kill point
+    ``kill_at``), re-run it, check the warehouse."""
     command = ingest_command([landing], data_dir, batch_size)
-    first = run_ingest(command, env, data_dir, kill_after_lock=offset)
+    if kill_at is None:
+        first = run_ingest(command, env, data_dir, kill_after_lock=offset)
+    else:
+        first = run_ingest(command, {**env, "NEWSFLOW_KILL_AT": kill_at}, data_dir)
+        first.killed = first.returncode == -signal.SIGKILL
     if not first.killed and first.returncode != 0:
         return CrashOutcome(offset, False, "failed", 0, 0, [f"first run failed: {first.stderr[-1000:]}"])
     after_kill = inspect_warehouse(data_dir)
-    phase = classify_kill_point(after_kill, batches_total) if first.killed else "finished before the kill"
+    if kill_at is not None and first.killed:
+        phase = HOOK_PHASES[kill_at.split(":")[0]]
+    elif first.killed:
+        phase = classify_kill_point(after_kill, batches_total)
+    else:
+        phase = "finished before the kill"
     running_before = {run for run, s in after_kill.run_states.items() if s == "running"}
     repair = run_ingest(command, env, data_dir)
     if repair.returncode != 0:
@@ -539,6 +569,102 @@ def crash_sweep(
         )
         shutil.rmtree(data_dir, ignore_errors=True)
     return SweepReport(outcomes, seconds, first_write, span)
+
+
+def hooked_sweep(landing: Path, work: Path, env: dict[str, str], batch_size: int = 50) -> list[CrashOutcome]:
+    """One kill at each named kill point of an ingest (see :func:`hooked_kill_points`), each recovered."""
+    expected = content_hashes(landing)
+    batches_total = -(-len(expected) // batch_size)
+    outcomes = []
+    for number, kill_at in enumerate(hooked_kill_points(batches_total)):
+        data_dir = work / f"hook-{number:03d}"
+        outcomes.append(
+            crash_and_recover(
+                landing, data_dir, env, 0.0, expected, batch_size, batches_total, kill_at=kill_at
+            )
+        )
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return outcomes
+
+
+def maintenance_command(data_dir: Path) -> list[str]:
+    """The maintenance flow as its own process, expiring every snapshot but the current one."""
+    code = "import sys; from flows.maintenance import maintenance; maintenance(sys.argv[1], 0)"
+    return [str(VENV_BIN / "python"), "-c", code, str(data_dir)]
+
+
+def query_fingerprint(data_dir: Path) -> list[tuple[Any, ...]]:
+    """What analysts would see: row counts and content digests of every table and a view."""
+    return sql(
+        data_dir,
+        "SELECT 'articles', count(*), sum(hash(article_id, content_hash, title, story_id)) FROM articles "
+        "UNION ALL SELECT 'entities', count(*), sum(hash(article_id, entity, mentions)) "
+        "FROM article_entities "
+        "UNION ALL SELECT 'files', count(*), sum(hash(uri, status, article_id)) FROM ingested_files "
+        "UNION ALL SELECT 'per month', count(*), sum(hash(m, n)) FROM (SELECT date_trunc('month', "
+        "published_at) AS m, count(*) AS n FROM articles GROUP BY m) "
+        "ORDER BY 1",
+    )
+
+
+def maintenance_crash(
+    landing: Path, data_dir: Path, env: dict[str, str], kill_at: str | None, offset: float = 0.0
+) -> CrashOutcome:
+    """Ingest in small batches, kill maintenance (at a named point, or ``offset`` seconds after it takes
+    the lock), then check that queries answer as before, run maintenance again and check once more."""
+    expected = content_hashes(landing)
+    loaded = run_ingest(ingest_command([landing], data_dir, batch_size=20), env, data_dir)
+    if loaded.returncode != 0:
+        return CrashOutcome(offset, False, "failed", 0, 0, [f"ingest failed: {loaded.stderr[-1000:]}"])
+    before = query_fingerprint(data_dir)
+    files_before = len(inspect_warehouse(data_dir).registered)
+    command = maintenance_command(data_dir)
+    if kill_at is None:
+        first = run_ingest(command, env, data_dir, kill_after_lock=offset)
+        phase = "during maintenance (timed kill)" if first.killed else "finished before the kill"
+    else:
+        first = run_ingest(command, {**env, "NEWSFLOW_KILL_AT": kill_at}, data_dir)
+        first.killed = first.returncode == -signal.SIGKILL
+        phase = HOOK_PHASES[kill_at.split(":")[0]] if first.killed else "finished before the kill"
+    problems: list[str] = []
+    if not first.killed and first.returncode != 0:
+        problems.append(f"maintenance failed: {first.stderr[-1000:]}")
+    if query_fingerprint(data_dir) != before:
+        problems.append("query results changed after the killed maintenance")
+    if inspect_warehouse(data_dir).missing:
+        problems.append("registered files missing after the killed maintenance")
+    again = run_ingest(command, env, data_dir)
+    if again.returncode != 0:
+        problems.append(f"maintenance re-run failed: {again.stderr[-1000:]}")
+    if query_fingerprint(data_dir) != before:
+        problems.append("query results changed after maintenance")
+    state = inspect_warehouse(data_dir)
+    if len(state.registered) >= files_before:
+        problems.append(f"maintenance left {len(state.registered)} files of {files_before}")
+    repair = run_ingest(ingest_command([landing], data_dir, batch_size=20), env, data_dir)
+    if repair.returncode != 0 or repair.summary["files_new"] != 0:
+        problems.append(f"ingest after maintenance: rc {repair.returncode}, {repair.stderr[-500:]}")
+    else:
+        problems += check_recovered(data_dir, expected, set(), repair.summary["run_id"])
+    lost = len(expected - state.hashes)
+    duplicated = state.articles - state.distinct_ids
+    return CrashOutcome(offset, first.killed, phase, lost, duplicated, problems)
+
+
+def maintenance_sweep(landing: Path, work: Path, env: dict[str, str], timed: int = 3) -> list[CrashOutcome]:
+    """Kill maintenance at each of its named kill points and at ``timed`` moments while it holds the lock."""
+    outcomes = []
+    points: list[tuple[str | None, float]] = [
+        ("maintenance-merged", 0.0),
+        ("maintenance-expired", 0.0),
+        ("search-built", 0.0),
+    ]
+    points += [(None, 0.3 + 0.4 * k) for k in range(timed)]
+    for number, (kill_at, offset) in enumerate(points):
+        data_dir = work / f"maintenance-{number:03d}"
+        outcomes.append(maintenance_crash(landing, data_dir, env, kill_at, offset))
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return outcomes
 
 
 @contextlib.contextmanager

@@ -11,10 +11,12 @@ from tests.reliability.crash_harness import (
     build_landing,
     check_recovered,
     content_hashes,
+    crash_and_recover,
     crash_sweep,
     ingest_command,
     ingest_env,
     inspect_warehouse,
+    maintenance_crash,
     run_ingest,
     shared_prefect_server,
 )
@@ -67,3 +69,24 @@ def test_repeated_kills_of_the_same_warehouse_then_completion(
     again = run_ingest(command, env, data_dir)
     assert again.summary["files_new"] == 0
     assert again.summary["articles_written"] == 0
+
+
+def test_kills_at_named_points_recover(landing: Path, tmp_path: Path, prefect_server: PrefectServer) -> None:
+    """A kill inside the catalog transaction and one between writing Parquet and renaming it."""
+    env = ingest_env(prefect_server)
+    expected = content_hashes(landing)
+    for number, kill_at in enumerate(("commit:2", "parquet-written:3")):
+        outcome = crash_and_recover(
+            landing, tmp_path / f"hook-{number}", env, 0.0, expected, 50, 6, kill_at=kill_at
+        )
+        assert outcome.killed, kill_at
+        assert outcome.problems == [], kill_at
+        assert (outcome.lost, outcome.duplicated) == (0, 0)
+
+
+def test_killed_maintenance_changes_no_answer(
+    landing: Path, tmp_path: Path, prefect_server: PrefectServer
+) -> None:
+    outcome = maintenance_crash(landing, tmp_path / "data", ingest_env(prefect_server), "maintenance-merged")
+    assert outcome.killed
+    assert outcome.problems == []
