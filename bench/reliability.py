@@ -1,6 +1,7 @@
 """Reliability figures: crash sweep (kill points), concurrent ingests with a reader, the hostile corpus.
 
-Run as ``.venv/bin/python -m bench.reliability [--kill-points 50] [--trials 20] [--only crash,concurrency]``.
+Run as ``.venv/bin/python -m bench.reliability [--kill-points 40] [--trials 20] [--only crash,concurrency]``:
+40 timed kill points plus 11 named ones in ingest and 6 in maintenance by default.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from tests.reliability.crash_harness import (
     build_landing,
     concurrency_trial,
     crash_sweep,
+    hooked_sweep,
     ingest_env,
+    maintenance_sweep,
     scratch_dir,
     shared_prefect_server,
 )
@@ -28,13 +31,32 @@ def corpus_root() -> Path:
 
 
 def crash_figures(kill_points: int, env: dict[str, str]) -> bool:
-    """Run the kill sweep and print its figure; True when every kill point recovered."""
+    """Run the timed kill sweep, the named kill points and the maintenance kills; print their figures."""
     with scratch_dir("newsflow-rel-crash-") as work:
         landing = build_landing(corpus_root(), work / "landing" / "wire")
         report = crash_sweep(landing, work, env, kill_points)
+        hooked = hooked_sweep(landing, work, env)
+        small = build_landing(corpus_root(), work / "landing-small" / "wire", reuters=100, bbc=40)
+        maintenance = maintenance_sweep(small, work, env)
+    outcomes = [*report.outcomes, *hooked, *maintenance]
     print("== crash safety ==")
-    print("\n".join(report.lines()), flush=True)
-    return all(o.recovered and not o.lost and not o.duplicated for o in report.outcomes)
+    print(
+        f"kill points tried: {len(outcomes)} (timed: {len(report.outcomes)}, named: {len(hooked)}, "
+        f"maintenance: {len(maintenance)}); killed mid-run: {sum(o.killed for o in outcomes)}, "
+        f"recovered: {sum(o.recovered for o in outcomes)}, lost rows: {sum(o.lost for o in outcomes)}, "
+        f"duplicated rows: {sum(o.duplicated for o in outcomes)}"
+    )
+    print("timed sweep: " + "\n".join(report.lines()[1:]))
+    phases: dict[str, int] = {}
+    for outcome in [*hooked, *maintenance]:
+        phases[outcome.phase] = phases.get(outcome.phase, 0) + 1
+    for phase, count in sorted(phases.items()):
+        print(f"  {count:3d} x {phase}")
+    for outcome in [*hooked, *maintenance]:
+        if outcome.problems:
+            print(f"  FAILED ({outcome.phase}): {outcome.problems}")
+    print(flush=True)
+    return all(o.recovered and not o.lost and not o.duplicated for o in outcomes)
 
 
 def concurrency_figures(trials: int, env: dict[str, str]) -> bool:
@@ -69,7 +91,9 @@ def hostile_figures(env: dict[str, str]) -> bool:
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen sets and print their figures; exit 1 when any set failed."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--kill-points", type=int, default=50)
+    parser.add_argument(
+        "--kill-points", type=int, default=40, help="timed kill points (named ones come on top)"
+    )
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--only", default="crash,concurrency,hostile")
     args = parser.parse_args(argv)
