@@ -10,11 +10,10 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
 from tasks.dates import resolve_published_at
-from tasks.entities import extract_entities
 from tasks.keywords import extract_keywords
 from tasks.language import detect_languages
 from tasks.near_duplicates import SIGNATURES_SCHEMA, compute_signatures
-from tasks.quotes import extract_quotes
+from tasks.quotes import extract_entities_and_quotes
 from tasks.schema import conform
 from tasks.tone import score_tone
 
@@ -96,10 +95,10 @@ def enrich_frame(records: pl.DataFrame, languages: list[str], level: str = "full
         keywords = extract_keywords(articles)
     with timed("enrich.signatures"):
         signatures = compute_signatures(articles)
-    with timed("enrich.entities"):
-        entities = conform(extract_entities(articles), ENTITY_SCHEMA)
-    with timed("enrich.quotes"):
-        quotes = conform(extract_quotes(articles), QUOTE_SCHEMA)
+    with timed("enrich.entities_quotes"):
+        entities, quotes = extract_entities_and_quotes(articles)
+    entities = conform(entities, ENTITY_SCHEMA)
+    quotes = conform(quotes, QUOTE_SCHEMA)
     return EnrichedBatch(
         articles=pl.concat([articles, records.filter(~candidate)], how="diagonal_relaxed"),
         entities=entities,

@@ -215,6 +215,14 @@ def in_partitions(function: Callable[[pl.DataFrame], pl.DataFrame], articles: pl
     Every step works article by article, so slicing the batch changes nothing in the result; it lets
     the single-threaded string kernels of Polars use every core.
     """
+    (result,) = in_partitions_many(lambda part: (function(part),), articles)
+    return result
+
+
+def in_partitions_many(
+    function: Callable[[pl.DataFrame], tuple[pl.DataFrame, ...]], articles: pl.DataFrame
+) -> tuple[pl.DataFrame, ...]:
+    """Like :func:`in_partitions` for a function returning several frames, each concatenated over slices."""
     threads = min(pl.thread_pool_size(), articles.height // PARTITION_ROWS)
     if threads <= 1:
         return function(articles)
@@ -222,7 +230,8 @@ def in_partitions(function: Callable[[pl.DataFrame], pl.DataFrame], articles: pl
     size = -(-articles.height // threads)
     parts = [articles.slice(offset, size) for offset in range(0, articles.height, size)]
     with ThreadPoolExecutor(max_workers=len(parts)) as pool:
-        return pl.concat(list(pool.map(function, parts)))
+        results = list(pool.map(function, parts))
+    return tuple(pl.concat(list(frames)) for frames in zip(*results, strict=True))
 
 
 def _fold(text: str) -> str:
@@ -569,7 +578,11 @@ def _titled(pieces: pl.DataFrame) -> pl.DataFrame:
 
 
 def _persons(pieces: pl.DataFrame, titled: pl.DataFrame) -> pl.DataFrame:
-    """Person evidence: ``article_id, pos, person`` for names with a role or a telling context."""
+    """Person evidence: ``article_id, pos, person`` for names with a role or a telling context.
+
+    ``place_inside`` marks names of two or more tokens that the gazetteer found a multi-word place in
+    ("New York Knicks"): people only when places are not looked up.
+    """
     gaz = _gazetteer()
     post = pl.col("post").fill_null("")
     speech_after = post.str.contains(
@@ -595,7 +608,7 @@ def _persons(pieces: pl.DataFrame, titled: pl.DataFrame) -> pl.DataFrame:
             n_tokens=n_tokens,
         )
         .filter(
-            (pl.col("multi_context") & (pl.col("n_tokens") >= 2) & ~pl.col("multi_place"))
+            (pl.col("multi_context") & (pl.col("n_tokens") >= 2))
             | (pl.col("single_context") & (pl.col("n_tokens") == 1))
         )
         .filter(
@@ -622,9 +635,16 @@ def _persons(pieces: pl.DataFrame, titled: pl.DataFrame) -> pl.DataFrame:
             | pl.col("given").fill_null(False)
         )
         .join(gaz.org_aliases, left_on="piece", right_on="alias", how="anti")
-        .select("article_id", "pos", person="piece")
+        .select(
+            "article_id",
+            "pos",
+            person="piece",
+            place_inside=(pl.col("n_tokens") >= 2) & pl.col("multi_place"),
+        )
     )
-    evidence = pl.concat([titled.select("article_id", "pos", person="name"), candidates])
+    evidence = pl.concat(
+        [titled.select("article_id", "pos", person="name", place_inside=pl.lit(False)), candidates]
+    )
     return evidence.join(gaz.place_names, left_on="person", right_on="name", how="anti")
 
 
@@ -831,7 +851,7 @@ def _datelines(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _aliases(pieces: pl.DataFrame, persons: pl.DataFrame, org_hits: pl.DataFrame) -> pl.DataFrame:
+def _aliases(persons: pl.DataFrame, org_hits: pl.DataFrame, suffix_orgs: pl.DataFrame) -> pl.DataFrame:
     """Per article, every form under which a person or organisation is named, mapped to its canonical name.
 
     ``known`` marks the aliases of well-known organisations, which are counted by the gazetteer pass.
@@ -853,7 +873,7 @@ def _aliases(pieces: pl.DataFrame, persons: pl.DataFrame, org_hits: pl.DataFrame
     )
     full_aliases = (
         pl.concat([exact, first_last, surname])
-        .sort(["rank", "pos"])
+        .sort(["rank", "pos", "entity"])
         .unique(["article_id", "alias"], keep="first")
         .select("article_id", "alias", "entity")
     )
@@ -870,8 +890,7 @@ def _aliases(pieces: pl.DataFrame, persons: pl.DataFrame, org_hits: pl.DataFrame
     known_aliases = known.join(
         gaz.org_aliases.rename({"entity": "org"}), left_on="entity", right_on="org"
     ).select("article_id", "alias", "entity", entity_type=pl.lit("ORG"), known=pl.lit(True))
-    suffix_orgs = _suffix_orgs(pieces).with_columns(known=pl.lit(False))
-    return pl.concat([known_aliases, person_aliases, suffix_orgs]).unique(
+    return pl.concat([known_aliases, person_aliases, suffix_orgs.with_columns(known=pl.lit(False))]).unique(
         ["article_id", "alias"], keep="first", maintain_order=True
     )
 
@@ -896,7 +915,7 @@ def _suffix_orgs(pieces: pl.DataFrame) -> pl.DataFrame:
     orgs = pl.concat(
         [named.select("article_id", "pos", "piece"), said_it.select("article_id", "pos", "piece")]
     )
-    orgs = orgs.group_by("article_id", "piece").agg(pl.col("pos").min())
+    orgs = orgs.group_by("article_id", "piece").agg(pl.col("pos").min()).sort("article_id", "pos", "piece")
     short = orgs.with_columns(
         alias=pl.col("piece")
         .str.replace(rf",? {_CORPORATE_DESIGNATORS}$", "")
@@ -911,17 +930,48 @@ def _suffix_orgs(pieces: pl.DataFrame) -> pl.DataFrame:
 
 
 @dataclass(frozen=True)
-class _Analysis:
+class EntityAnalysis:
+    """What the entity and quote passes share for one batch: chunks, gazetteer hits, people and aliases.
+
+    Attributes:
+        chunks: capitalised sequences with their context (see :func:`chunks`), noise words dropped.
+        place_hits: chunks exploded by the padded place keys found in them (``key``, ``hit``).
+        org_hits: chunks exploded by the padded keys of well-known organisations found in them.
+        pieces: English chunks cut into name pieces (see ``_pieces``).
+        titled: names after a role or honorific.
+        persons: person evidence, ``place_inside`` marking names holding a multi-word place.
+        suffix_orgs: aliases of organisations named by a suffix or by "X said it".
+    """
+
     chunks: pl.DataFrame
     place_hits: pl.DataFrame
     org_hits: pl.DataFrame
     pieces: pl.DataFrame
     titled: pl.DataFrame
-    aliases: pl.DataFrame
+    persons: pl.DataFrame
+    suffix_orgs: pl.DataFrame
+
+    @functools.cached_property
+    def aliases(self) -> pl.DataFrame:
+        """Aliases of people and organisations, the well-known organisations included (``known``)."""
+        return _aliases(self.persons.filter(~pl.col("place_inside")), self.org_hits, self.suffix_orgs)
+
+    @functools.cached_property
+    def plain_aliases(self) -> pl.DataFrame:
+        """The aliases found without the gazetteer, as ``entity_aliases(known_organisations=False)`` gives."""
+        return _aliases(self.persons, self.org_hits.clear(), self.suffix_orgs)
 
 
-def _analyse(articles: pl.DataFrame, *, gazetteer: bool = True) -> _Analysis:
-    """Everything extract_entities and entity_aliases share: chunks, gazetteer hits, people and aliases."""
+def analyse_entities(articles: pl.DataFrame, *, gazetteer: bool = True) -> EntityAnalysis:
+    """The shared analysis of a batch that :func:`entities_of` and the quote pass read.
+
+    Args:
+        articles: cleaned articles with ``article_id``, ``title``, ``body`` and ``language``.
+        gazetteer: look places and well-known organisations up (without, the hits are empty).
+
+    Returns:
+        The batch's :class:`EntityAnalysis`.
+    """
     gaz = _gazetteer()
     same_article = pl.col("article_id").shift(-1) == pl.col("article_id")
     frame = (
@@ -957,8 +1007,15 @@ def _analyse(articles: pl.DataFrame, *, gazetteer: bool = True) -> _Analysis:
     )
     pieces = _pieces(english)
     titled = _titled(pieces)
-    aliases = _aliases(pieces, _persons(pieces, titled), org_hits)
-    return _Analysis(frame, place_hits, org_hits, pieces, titled, aliases)
+    return EntityAnalysis(
+        chunks=frame,
+        place_hits=place_hits,
+        org_hits=org_hits,
+        pieces=pieces,
+        titled=titled,
+        persons=_persons(pieces, titled),
+        suffix_orgs=_suffix_orgs(pieces),
+    )
 
 
 def entity_aliases(articles: pl.DataFrame, *, known_organisations: bool = True) -> pl.DataFrame:
@@ -976,7 +1033,9 @@ def entity_aliases(articles: pl.DataFrame, *, known_organisations: bool = True) 
     """
     if articles.height == 0:
         return pl.DataFrame(schema=ALIAS_SCHEMA)
-    return _analyse(articles, gazetteer=known_organisations).aliases.select(list(ALIAS_SCHEMA))
+    analysis = analyse_entities(articles, gazetteer=known_organisations)
+    aliases = analysis.aliases if known_organisations else analysis.plain_aliases
+    return aliases.select(list(ALIAS_SCHEMA))
 
 
 def organisation_aliases() -> pl.DataFrame:
@@ -1029,8 +1088,23 @@ def extract_entities(articles: pl.DataFrame, *, all_places: bool = False) -> pl.
 
 
 def _extract_entities(articles: pl.DataFrame, *, all_places: bool) -> pl.DataFrame:
+    return entities_of(analyse_entities(articles), articles, all_places=all_places)
+
+
+def entities_of(
+    analysis: EntityAnalysis, articles: pl.DataFrame, *, all_places: bool = False
+) -> pl.DataFrame:
+    """The entity rows of a batch from its analysis: what :func:`extract_entities` returns for it.
+
+    Args:
+        analysis: :func:`analyse_entities` of ``articles``.
+        articles: the batch (``article_id``, ``dateline``).
+        all_places: as in :func:`extract_entities`.
+
+    Returns:
+        Rows of :data:`ENTITY_SCHEMA`, by article, then mentions (most first), entity and entity type.
+    """
     gaz = _gazetteer()
-    analysis = _analyse(articles)
     aliases = analysis.aliases
     person_tokens = (
         aliases.filter(pl.col("entity_type") == "PERSON")
@@ -1059,6 +1133,6 @@ def _extract_entities(articles: pl.DataFrame, *, all_places: bool) -> pl.DataFra
         )
     )
     result = pl.concat([people_orgs, locations.select(list(ENTITY_SCHEMA))])
-    return result.sort(["article_id", "mentions", "entity"], descending=[False, True, False]).select(
-        [pl.col(name).cast(dtype) for name, dtype in ENTITY_SCHEMA.items()]
-    )
+    return result.sort(
+        ["article_id", "mentions", "entity", "entity_type"], descending=[False, True, False, False]
+    ).select([pl.col(name).cast(dtype) for name, dtype in ENTITY_SCHEMA.items()])

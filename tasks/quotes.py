@@ -22,9 +22,13 @@ import polars as pl
 
 from tasks.entities import (
     CHUNK_PATTERN,
+    ENTITY_SCHEMA,
     SPEECH_VERBS,
+    analyse_entities,
+    entities_of,
     entity_aliases,
     in_partitions,
+    in_partitions_many,
     name_core,
     noise_words,
     organisation_aliases,
@@ -208,13 +212,37 @@ def extract_quotes(articles: pl.DataFrame) -> pl.DataFrame:
     return in_partitions(_extract_quotes, articles)
 
 
-def _extract_quotes(articles: pl.DataFrame) -> pl.DataFrame:
+def extract_entities_and_quotes(articles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``extract_entities(articles)`` and ``extract_quotes(articles)``, sharing the work they have in common.
+
+    The capitalised sequences, people and aliases that name speakers are found once for both.
+
+    Args:
+        articles: cleaned articles as :func:`tasks.entities.extract_entities` and :func:`extract_quotes`
+            take them.
+
+    Returns:
+        The entity rows and the quote rows, exactly as the two functions return them.
+    """
+    if articles.height == 0:
+        return pl.DataFrame(schema=ENTITY_SCHEMA), pl.DataFrame(schema=QUOTE_SCHEMA)
+    entities, quotes = in_partitions_many(_entities_and_quotes, articles)
+    return entities, quotes
+
+
+def _entities_and_quotes(articles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    analysis = analyse_entities(articles)
+    return entities_of(analysis, articles), _extract_quotes(articles, analysis.plain_aliases)
+
+
+def _extract_quotes(articles: pl.DataFrame, aliases: pl.DataFrame | None = None) -> pl.DataFrame:
     frame = _prepare(articles)
     frame = frame.filter(pl.col("body").str.contains(_QUOTE_MARKS))
     if frame.height == 0:
         return pl.DataFrame(schema=QUOTE_SCHEMA)
-    with_quotes = articles.join(frame.select("article_id"), on="article_id", how="semi")
-    aliases = entity_aliases(with_quotes, known_organisations=False)
+    if aliases is None:
+        with_quotes = articles.join(frame.select("article_id"), on="article_id", how="semi")
+        aliases = entity_aliases(with_quotes, known_organisations=False)
     segments = _segments(frame)
     quotes = (
         segments.with_columns(before=pl.col("outside").shift(1), after=pl.col("outside"))

@@ -5,7 +5,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tasks.quotes import QUOTE_SCHEMA, extract_quotes
+from tasks.entities import extract_entities
+from tasks.quotes import QUOTE_SCHEMA, extract_entities_and_quotes, extract_quotes
 
 INTRO = "Prime Minister Margaret Thatcher visited the plant on Monday."
 
@@ -156,6 +157,28 @@ def test_many_articles_in_partitions_match_one_by_one(monkeypatch: pytest.Monkey
         ]
     )
     assert together.equals(one)
+
+
+@pytest.mark.parametrize("partition_rows", [2_000, 10])
+def test_entities_and_quotes_together_match_apart(
+    monkeypatch: pytest.MonkeyPatch, partition_rows: int
+) -> None:
+    monkeypatch.setattr("tasks.entities.PARTITION_ROWS", partition_rows)
+    bodies = [
+        f'Minister John Smith{index} of Acme Corp came to New York.\n\n"We will win {index} times," he said.'
+        for index in range(30)
+    ]
+    bodies += [
+        '"The alliance stands ready," Secretary-General Jens Stoltenberg said in Brussels. Nato agreed.',
+        "No quotes here, said Tom Jones of Leadplex Inc. Leadplex LLC and Leadplex Inc disagreed.",
+        "",
+    ]
+    articles = _articles(*bodies)
+    entities, quotes = extract_entities_and_quotes(articles)
+    assert entities.equals(extract_entities(articles))
+    assert quotes.equals(extract_quotes(articles))
+    empty_entities, empty_quotes = extract_entities_and_quotes(articles.clear())
+    assert empty_entities.is_empty() and empty_quotes.schema == pl.Schema(QUOTE_SCHEMA)
 
 
 @pytest.mark.corpus
