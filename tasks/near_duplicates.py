@@ -22,6 +22,7 @@ with xxh3-64, and a shingle's hash mixes its five token hashes with fixed 64-bit
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 import polars as pl
@@ -200,26 +201,32 @@ def signature_rows(signatures: pl.DataFrame, story_ids: pl.DataFrame) -> pl.Data
     )
 
 
-def _candidate_pairs(new_rows: pl.DataFrame, old_rows: pl.DataFrame) -> pl.DataFrame:
-    """Node pairs ``(u, v)`` whose anchors (smallest sketch values) share ``shared >= MIN_SHARED`` values.
-
-    ``u`` is a new node; ``v`` is a later new node or a stored one.
-    """
-    anchors = [
+def _anchors(rows: pl.DataFrame) -> pl.DataFrame:
+    """``(node, shingle_hash)`` of anchor slots, less hashes in the anchors of over ``MAX_BUCKET`` nodes."""
+    return (
         rows.filter(pl.col("slot") < NUM_ANCHORS)
         .select("node", "shingle_hash")
         .filter(pl.len().over("shingle_hash") <= MAX_BUCKET)
-        for rows in (new_rows, old_rows)
-    ]
-    within = (
-        anchors[0].join(anchors[0], on="shingle_hash", suffix="_v").filter(pl.col("node") < pl.col("node_v"))
     )
-    across = anchors[0].join(anchors[1], on="shingle_hash", suffix="_v")
+
+
+def _shared_anchors(anchors: pl.DataFrame, other: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Node pairs ``(u, v)`` whose anchors share ``shared >= MIN_SHARED`` values.
+
+    Without ``other``: pairs of ``anchors``' nodes with ``u < v``; with it, ``u`` from ``anchors`` and ``v``
+    from ``other``.
+    """
+    if other is None:
+        joined = anchors.join(anchors, on="shingle_hash", suffix="_v").filter(
+            pl.col("node") < pl.col("node_v")
+        )
+    else:
+        joined = anchors.join(other, on="shingle_hash", suffix="_v")
     return (
-        pl.concat([within, across])
-        .group_by(u="node", v="node_v")
+        joined.group_by(u="node", v="node_v")
         .agg(shared=pl.len())
         .filter(pl.col("shared") >= MIN_SHARED)
+        .select("u", "v", pl.col("shared").cast(pl.UInt32))
     )
 
 
@@ -290,6 +297,43 @@ def _limit(sketch_length: pl.Expr, sketch_max: pl.Expr) -> pl.Expr:
     return pl.when(pl.col("n_shingles") > sketch_length).then(sketch_max).otherwise(_u64(_NO_LIMIT))
 
 
+STORED_PAIRS_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "u": pl.UInt32(),
+    "article_id": pl.String(),
+    "shared": pl.UInt32(),
+}
+"""Anchor matches of a batch with stored articles: the new article's row ``u`` in the batch's signatures, a
+stored ``article_id``, and how many anchor hashes they share (at least ``MIN_SHARED``; a hash among the
+anchors of more than ``MAX_BUCKET`` stored articles, or of the batch, does not count)."""
+
+STORED_ARTICLES_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "article_id": pl.String(),
+    "story_id": pl.String(),
+    "published_at": pl.Datetime("us"),
+    "n_shingles": pl.Int32(),
+    "sketch_length": pl.UInt32(),
+    "sketch_max": pl.UInt64(),
+    "sketch": pl.List(pl.UInt64()),
+}
+"""The stored articles a batch may join: their story and size; their publication time, sketch, sketch
+length and largest sketch value are needed (and may otherwise be NULL) where a similarity must be
+estimated from the sketch: for the articles :func:`needs_sketch` names."""
+
+
+@dataclass(frozen=True)
+class StoredCandidates:
+    """The stored articles a batch may be grouped with, and how their anchors match the batch's.
+
+    Attributes:
+        pairs: rows of :data:`STORED_PAIRS_SCHEMA`.
+        articles: rows of :data:`STORED_ARTICLES_SCHEMA`: every stored article of ``pairs``, and every
+            stored article with the ``article_id`` of a new one (an article ingested again).
+    """
+
+    pairs: pl.DataFrame
+    articles: pl.DataFrame
+
+
 _NODE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "node": pl.UInt32(),
     "article_id": pl.String(),
@@ -300,9 +344,9 @@ _NODE_SCHEMA: Final[dict[str, pl.DataType]] = {
 }
 
 
-def _with_derived(nodes: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Nodes with ``day`` and ``limit``, and their sketches as rows ``(node, slot, shingle_hash)``."""
-    rows = (
+def _sketch_rows(nodes: pl.DataFrame) -> pl.DataFrame:
+    """Sketches as rows ``(node, slot, shingle_hash)``."""
+    return (
         nodes.select(
             "node",
             slot=pl.int_ranges(pl.col("sketch").list.len(), dtype=pl.Int16),
@@ -311,36 +355,111 @@ def _with_derived(nodes: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         .explode("slot", "shingle_hash")
         .drop_nulls("shingle_hash")
     )
-    derived = nodes.with_columns(
-        day=pl.col("published_at").dt.truncate("1d"),
-        limit=_limit(pl.col("sketch").list.len(), pl.col("sketch").list.max()),
-    )
-    return derived, rows
 
 
 def _new_nodes(signatures: pl.DataFrame) -> pl.DataFrame:
+    """The batch's articles as nodes ``0 .. n-1`` with ``day`` and ``limit``."""
     return (
         signatures.select("article_id", "published_at", "n_shingles", "sketch")
         .with_row_index("node")
         .with_columns(story_id=pl.lit(None, dtype=pl.String))
         .select(list(_NODE_SCHEMA))
+        .with_columns(
+            day=pl.col("published_at").dt.truncate("1d"),
+            limit=_limit(pl.col("sketch").list.len(), pl.col("sketch").list.max()),
+        )
     )
 
 
-def _stored_nodes(existing: pl.DataFrame, first_node: int) -> pl.DataFrame:
+def _stored_nodes(articles: pl.DataFrame, first_node: int) -> pl.DataFrame:
+    """Stored candidate articles as nodes from ``first_node`` on, in ``article_id`` order."""
     return (
+        articles.sort("article_id")
+        .with_row_index("node", offset=first_node)
+        .with_columns(
+            day=pl.col("published_at").dt.truncate("1d"),
+            limit=_limit(pl.col("sketch_length"), pl.col("sketch_max")),
+        )
+        .select(*_NODE_SCHEMA, "day", "limit")
+    )
+
+
+def new_anchors(new: pl.DataFrame) -> pl.DataFrame:
+    """The anchors of a batch that can match stored articles: ``(u, shingle_hash)``.
+
+    Args:
+        new: output of :func:`compute_signatures`; ``u`` is an article's row in it.
+
+    Returns:
+        The ``NUM_ANCHORS`` smallest values of each sketch, less hashes among the anchors of more than
+        ``MAX_BUCKET`` of the batch's articles.
+    """
+    return _anchors(_sketch_rows(new.select("sketch").with_row_index("node"))).rename({"node": "u"})
+
+
+def stored_candidates(new: pl.DataFrame, existing: pl.DataFrame | None) -> StoredCandidates:
+    """:class:`StoredCandidates` of a batch among given stored signature rows.
+
+    Args:
+        new: output of :func:`compute_signatures` for the batch.
+        existing: ``article_signatures`` rows (:data:`SIGNATURE_ROWS_SCHEMA`), all rows of each article;
+            None when there are none.
+
+    Returns:
+        The anchor matches of ``new`` with ``existing``, and every article of ``existing``, sketch included.
+    """
+    if existing is None or existing.height == 0:
+        return StoredCandidates(
+            pl.DataFrame(schema=STORED_PAIRS_SCHEMA), pl.DataFrame(schema=STORED_ARTICLES_SCHEMA)
+        )
+    articles = (
         existing.sort("article_id", "slot")
         .group_by("article_id", maintain_order=True)
         .agg(
             pl.col("story_id").first(),
             pl.col("published_at").first(),
             pl.col("n_shingles").first(),
+            sketch_length=pl.len(),
+            sketch_max=pl.col("shingle_hash").max(),
             sketch=pl.col("shingle_hash"),
         )
-        .with_row_index("node", offset=first_node)
-        .select(list(_NODE_SCHEMA))
-        .cast(_NODE_SCHEMA)  # type: ignore[arg-type]
+        .cast(STORED_ARTICLES_SCHEMA)  # type: ignore[arg-type]
     )
+    numbered = articles.select("article_id").with_row_index("node")
+    stored_rows = existing.join(numbered, on="article_id").select("node", "slot", "shingle_hash")
+    pairs = (
+        _shared_anchors(new_anchors(new).rename({"u": "node"}), _anchors(stored_rows))
+        .join(numbered.rename({"node": "v"}), on="v")
+        .select("u", "article_id", "shared")
+        .cast(STORED_PAIRS_SCHEMA)  # type: ignore[arg-type]
+    )
+    return StoredCandidates(pairs, articles)
+
+
+def needs_sketch(new: pl.DataFrame, pairs: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
+    """The stored articles whose similarity to a new one must be estimated from their sketches.
+
+    Args:
+        new: output of :func:`compute_signatures` for the batch.
+        pairs: rows of :data:`STORED_PAIRS_SCHEMA`.
+        articles: ``article_id`` and ``n_shingles`` of the stored articles of ``pairs``.
+
+    Returns:
+        ``article_id`` of every stored article in a pair the anchors alone do not settle.
+    """
+    sizes = new.select(n_shingles_u="n_shingles").with_row_index("u")
+    return (
+        pairs.join(sizes, on="u")
+        .join(articles.select("article_id", n_shingles_v="n_shingles"), on="article_id")
+        .filter(~_certain())
+        .select("article_id")
+        .unique()
+    )
+
+
+def _certain() -> pl.Expr:
+    long_enough = (pl.col("n_shingles_u") >= NUM_ANCHORS) & (pl.col("n_shingles_v") >= NUM_ANCHORS)
+    return long_enough & (pl.col("shared") >= CERTAIN_SHARED)
 
 
 def assign_story_ids(new: pl.DataFrame, existing: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -369,24 +488,32 @@ def assign_story_ids(new: pl.DataFrame, existing: pl.DataFrame | None = None) ->
     Returns:
         ``(article_id, story_id)``, one row per row of ``new``, in its order.
     """
+    return assign_story_ids_among(new, stored_candidates(new, existing))
+
+
+def assign_story_ids_among(new: pl.DataFrame, candidates: StoredCandidates) -> pl.DataFrame:
+    """:func:`assign_story_ids` with the stored articles given by their anchor matches.
+
+    Args:
+        new: output of :func:`compute_signatures` for the articles to assign.
+        candidates: the stored articles ``new`` may join (see :class:`StoredCandidates`); a sketch is
+            needed for every stored article that :func:`needs_sketch` names.
+
+    Returns:
+        ``(article_id, story_id)``, one row per row of ``new``, in its order.
+    """
     if new.height == 0:
         return pl.DataFrame(schema=STORY_IDS_SCHEMA)
     fresh = _new_nodes(new)
-    stored = (
-        _stored_nodes(existing, new.height)
-        if existing is not None and existing.height > 0
-        else pl.DataFrame(schema=_NODE_SCHEMA)
-    )
-    fresh, fresh_rows = _with_derived(fresh)
-    stored, stored_rows = _with_derived(stored)
+    stored = _stored_nodes(candidates.articles, new.height)
     nodes = pl.concat([fresh, stored])
-    pairs = _candidate_pairs(fresh_rows, stored_rows)
+    across = candidates.pairs.join(stored.select(v="node", article_id="article_id"), on="article_id")
+    pairs = pl.concat([_shared_anchors(_anchors(_sketch_rows(fresh))), across.select("u", "v", "shared")])
     sizes = nodes.select("node", "n_shingles")
-    long_enough = (pl.col("n_shingles_u") >= NUM_ANCHORS) & (pl.col("n_shingles_v") >= NUM_ANCHORS)
     pairs = (
         pairs.join(sizes.rename({"node": "u", "n_shingles": "n_shingles_u"}), on="u")
         .join(sizes.rename({"node": "v", "n_shingles": "n_shingles_v"}), on="v")
-        .with_columns(certain=long_enough & (pl.col("shared") >= CERTAIN_SHARED))
+        .with_columns(certain=_certain())
     )
     certain = pairs.filter("certain").select(
         "u", "v", jaccard=pl.col("shared") / (2 * NUM_ANCHORS - pl.col("shared"))
