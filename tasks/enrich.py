@@ -15,6 +15,7 @@ from tasks.language import detect_languages
 from tasks.near_duplicates import SIGNATURES_SCHEMA, compute_signatures
 from tasks.quotes import extract_entities_and_quotes
 from tasks.schema import conform
+from tasks.text_tokens import text_tokens
 from tasks.tone import score_tone
 
 ENTITY_SCHEMA: dict[str, pl.DataType] = {
@@ -89,12 +90,14 @@ def enrich_frame(records: pl.DataFrame, languages: list[str], level: str = "full
             keywords=pl.DataFrame(schema=KEYWORD_SCHEMA),
             signatures=pl.DataFrame(schema=SIGNATURES_SCHEMA),
         )
+    with timed("enrich.tokens"):
+        tokens = text_tokens(articles)
     with timed("enrich.tone"):
-        articles = score_tone(articles)
+        articles = score_tone(articles, tokens)
     with timed("enrich.keywords"):
-        keywords = extract_keywords(articles)
+        keywords = extract_keywords(articles, tokens=tokens)
     with timed("enrich.signatures"):
-        signatures = compute_signatures(articles)
+        signatures = compute_signatures(articles, tokens)
     with timed("enrich.entities_quotes"):
         entities, quotes = extract_entities_and_quotes(articles)
     entities = conform(entities, ENTITY_SCHEMA)

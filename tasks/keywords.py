@@ -26,6 +26,8 @@ import polars as pl
 import stopwords as stopword_lists
 import wordfreq
 
+from tasks.text_tokens import TextTokens, text_tokens
+
 DEFAULT_TOP_N: Final = 10
 UNKNOWN_LANGUAGE: Final = "und"
 OOV_IDF: Final = 7.5
@@ -94,26 +96,37 @@ def _background(language: str) -> pl.DataFrame | None:
     )
 
 
-def _tokens(articles: pl.DataFrame) -> pl.DataFrame:
-    """One row per token: article ``idx``, token ``tok`` and its ``key`` (a hash of word and language)."""
-    text = (
-        pl.concat_str([pl.col("title").fill_null(""), pl.col("body").fill_null("")], separator="\n")
-        .str.to_lowercase()
-        .str.replace_all(r"['’]s\b", "")
-    )
-    language = pl.col("language").fill_null(UNKNOWN_LANGUAGE)
-    return (
-        articles.lazy()
-        .select(
-            idx=pl.int_range(pl.len(), dtype=pl.UInt32),
-            salt=_language_salts(language),
-            tok=text.str.extract_all(_TOKEN_PATTERN),
+def _tokens(articles: pl.DataFrame, tokens: TextTokens) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The keyword tokens of each article, in order, and the words they stand for.
+
+    Keyword tokens are what :data:`_TOKEN_PATTERN` finds in the lower-cased title and body once a
+    possessive ``'s`` is dropped; each shared token is cut that way once.
+
+    Returns:
+        One row per token: article ``idx``, ``key`` (a hash of word and language) and ``chars`` (its
+        length); and ``(word_key, tok)``: each token's text by its hash without the language.
+    """
+    pieces = (
+        tokens.vocabulary.select(
+            "key", tok=pl.col("token").str.replace_all(r"['’]s\b", "").str.extract_all(_TOKEN_PATTERN)
         )
         .explode("tok")
         .drop_nulls("tok")
-        .select("idx", "tok", key=pl.col("tok").hash(_SEED).xor(pl.col("salt")))
-        .collect()
+        .with_columns(word_key=pl.col("tok").hash(_SEED), chars=pl.col("tok").str.len_chars())
     )
+    by_token = pieces.group_by("key", maintain_order=True).agg("word_key", "chars")
+    salts = articles.select(_language_salts(pl.col("language").fill_null(UNKNOWN_LANGUAGE))).to_series()
+    keyword_tokens = (
+        tokens.with_vocabulary(by_token, text_only=True)
+        .explode("word_key", "chars")
+        .select(
+            "idx",
+            "word_key",
+            key=pl.col("word_key").xor(pl.lit(salts).gather(pl.col("idx"))),
+            chars="chars",
+        )
+    )
+    return keyword_tokens, pieces.select("word_key", "tok").unique("word_key")
 
 
 def _word_lists(languages: list[str]) -> tuple[pl.Series, pl.Series, pl.DataFrame, list[str]]:
@@ -164,12 +177,15 @@ def _idf(
     )
 
 
-def extract_keywords(articles: pl.DataFrame, top_n: int = DEFAULT_TOP_N) -> pl.DataFrame:
+def extract_keywords(
+    articles: pl.DataFrame, top_n: int = DEFAULT_TOP_N, tokens: TextTokens | None = None
+) -> pl.DataFrame:
     """Top keywords of each article by TF-IDF against general word frequencies.
 
     Args:
         articles: cleaned articles with ``article_id``, ``title``, ``body`` and ``language``.
         top_n: keywords kept per article (fewer when the article has fewer terms).
+        tokens: ``text_tokens(articles)`` when another pass has it already.
 
     Returns:
         ``(article_id, keyword, score)`` with the columns of :data:`KEYWORDS_SCHEMA`, ordered by article (in
@@ -177,23 +193,24 @@ def extract_keywords(articles: pl.DataFrame, top_n: int = DEFAULT_TOP_N) -> pl.D
     """
     if articles.height == 0 or top_n <= 0:
         return pl.DataFrame(schema=KEYWORDS_SCHEMA)
-    tokens = _tokens(articles)
+    occurrences, words = _tokens(articles, tokens or text_tokens(articles))
     languages = articles["language"].fill_null(UNKNOWN_LANGUAGE).unique().sort().to_list()
     stop, common, background, unsupported = _word_lists(languages)
     vocabulary = (
-        tokens.select("key", "tok", "idx")
-        .gather(tokens["key"].arg_unique())
+        occurrences.select("key", "word_key", "idx")
+        .gather(occurrences["key"].arg_unique())
+        .join(words, on="word_key", how="left", maintain_order="left")
         .join(
             articles.select(language=pl.col("language").fill_null(UNKNOWN_LANGUAGE)).with_row_index("idx"),
             on="idx",
         )
     )
 
-    marked = tokens.select(
+    marked = occurrences.select(
         "idx",
         "key",
-        word=~pl.col("key").is_in(stop.implode()) & (pl.col("tok").str.len_chars() > 1),
-        long=pl.col("tok").str.len_chars() >= MIN_WORD_CHARS,
+        word=~pl.col("key").is_in(stop.implode()) & (pl.col("chars") > 1),
+        long=pl.col("chars") >= MIN_WORD_CHARS,
     ).with_columns(single=pl.col("word") & pl.col("long") & ~pl.col("key").is_in(common.implode()))
     phrase = (
         pl.col("word")
@@ -250,12 +267,12 @@ def extract_keywords(articles: pl.DataFrame, top_n: int = DEFAULT_TOP_N) -> pl.D
         .group_by("idx", maintain_order=True)
         .head(top_n)
     )
-    words = vocabulary.lazy().select("key", "tok")
+    terms = vocabulary.lazy().select("key", "tok")
     ids = articles.lazy().select("article_id").with_row_index("idx")
     return (
-        top.join(words.rename({"tok": "first_word"}), on="key", how="left", maintain_order="left")
+        top.join(terms.rename({"tok": "first_word"}), on="key", how="left", maintain_order="left")
         .join(
-            words.rename({"key": "second", "tok": "second_word"}),
+            terms.rename({"key": "second", "tok": "second_word"}),
             on="second",
             how="left",
             maintain_order="left",

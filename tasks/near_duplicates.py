@@ -28,6 +28,8 @@ from typing import Final
 import polars as pl
 import xxhash
 
+from tasks.text_tokens import TextTokens, text_tokens
+
 SHINGLE_WORDS: Final = 5
 SKETCH_SIZE: Final = 128
 SIGNATURE_VERSION: Final = "bottom128-w5-xxh3-v1"
@@ -107,46 +109,37 @@ def _mix(expr: pl.Expr) -> pl.Expr:
     return z.xor(z // _u64(1 << 31))
 
 
-def _stable_token_hashes(tokens: pl.Series) -> pl.Series:
-    """xxh3-64 of each token's UTF-8 bytes, computed once per distinct token."""
-    quick = tokens.hash(seed=0x5EED)
-    first = quick.arg_unique()
-    words = tokens.gather(first).cast(pl.Binary).to_list()
-    stable = pl.Series([xxhash.xxh3_64_intdigest(word) for word in words], dtype=pl.UInt64)
-    return quick.replace_strict(quick.gather(first), stable, return_dtype=pl.UInt64)
+def _stable_token_hashes(vocabulary: pl.DataFrame) -> pl.DataFrame:
+    """``(key, th)``: xxh3-64 of each word's UTF-8 bytes, less the apostrophe before it; no punctuation."""
+    words = vocabulary.select("key", word=pl.col("token").str.strip_prefix("'").str.strip_prefix("’")).filter(
+        pl.col("word").str.contains(r"^\w")
+    )
+    distinct = words["word"].unique(maintain_order=True)
+    stable = pl.Series(
+        [xxhash.xxh3_64_intdigest(word) for word in distinct.cast(pl.Binary).to_list()], dtype=pl.UInt64
+    )
+    return words.select("key", th=pl.col("word").replace_strict(distinct, stable, return_dtype=pl.UInt64))
 
 
-def _text(columns: list[str]) -> pl.Expr:
-    parts = [pl.col(name) for name in ("dateline_date", "title", "body") if name in columns]
-    return pl.concat_str(parts, separator="\n", ignore_nulls=True).str.to_lowercase()
-
-
-def compute_signatures(articles: pl.DataFrame) -> pl.DataFrame:
+def compute_signatures(articles: pl.DataFrame, tokens: TextTokens | None = None) -> pl.DataFrame:
     """Bottom-k MinHash sketches of articles' word 5-grams.
 
     The text is the dateline date (when that column is present), the title and the body, lower-cased and
-    split into words; numbers stay whole words, so formulaic stories with different figures stay apart.
+    split into words (:data:`TOKEN_PATTERN`); numbers stay whole words, so formulaic stories with
+    different figures stay apart.
 
     Args:
         articles: cleaned articles with ``article_id``, ``title``, ``body``; ``published_at`` and
             ``dateline_date`` are used when present.
+        tokens: ``text_tokens(articles)`` when another pass has it already.
 
     Returns:
         One row per article, in order, with the columns of :data:`SIGNATURES_SCHEMA`.
     """
     if articles.height == 0:
         return pl.DataFrame(schema=SIGNATURES_SCHEMA)
-    tokens = (
-        articles.lazy()
-        .select(
-            idx=pl.int_range(pl.len(), dtype=pl.UInt32),
-            tok=_text(articles.columns).str.extract_all(TOKEN_PATTERN),
-        )
-        .explode("tok")
-        .drop_nulls("tok")
-        .collect()
-    )
-    token_hashes = tokens.select("idx", th=_stable_token_hashes(tokens["tok"]))
+    tokens = tokens or text_tokens(articles)
+    token_hashes = tokens.with_vocabulary(_stable_token_hashes(tokens.vocabulary), text_only=False)
     window = pl.sum_horizontal(
         [pl.col("th").shift(-j) * _u64(m) for j, m in enumerate(_SHINGLE_MULTIPLIERS[:SHINGLE_WORDS])]
     )

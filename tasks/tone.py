@@ -21,6 +21,8 @@ from typing import Final
 
 import polars as pl
 
+from tasks.text_tokens import TextTokens, text_tokens
+
 LANGUAGES: Final = frozenset({"en"})
 MIN_VALENCE: Final = 1.0
 NEWS_NEUTRAL: Final = frozenset(
@@ -89,46 +91,50 @@ def lexicon() -> pl.DataFrame:
     )
 
 
-def score_tone(articles: pl.DataFrame) -> pl.DataFrame:
+def _word_counts(vocabulary: pl.DataFrame) -> pl.DataFrame:
+    """Per token of the vocabulary: ``n_words`` (words it holds), ``positive`` and ``negative`` words."""
+    words = (
+        vocabulary.select("key", word=pl.col("token").str.extract_all(WORD_PATTERN))
+        .explode("word")
+        .join(lexicon(), on="word", how="left")
+    )
+    return words.group_by("key").agg(
+        n_words=pl.col("word").count().cast(pl.UInt32),
+        positive=(pl.col("polarity") > 0).sum().cast(pl.UInt32),
+        negative=(pl.col("polarity") < 0).sum().cast(pl.UInt32),
+    )
+
+
+def score_tone(articles: pl.DataFrame, tokens: TextTokens | None = None) -> pl.DataFrame:
     """Add GDELT-style tone columns to articles.
+
+    Words are runs of letters, apostrophes between letters allowed, in the lower-cased title and body.
 
     Args:
         articles: cleaned articles with ``title``, ``body`` and ``language``.
+        tokens: ``text_tokens(articles)`` when another pass has it already.
 
     Returns:
         ``articles`` with ``tone_positive``, ``tone_negative`` and ``tone`` (Float64, per 100 words), replaced
         when already present; NULL where the language has no lexicon or the text has no words.
     """
-    text = pl.concat_str(
-        [pl.col("title").fill_null(""), pl.col("body").fill_null("")], separator="\n"
-    ).str.to_lowercase()
-    words = (
-        articles.lazy()
-        .select(
-            idx=pl.int_range(pl.len(), dtype=pl.UInt32),
-            word=pl.when(pl.col("language").is_in(list(LANGUAGES))).then(text.str.extract_all(WORD_PATTERN)),
-        )
-        .with_columns(n_words=pl.col("word").list.len())
-    )
+    tokens = tokens or text_tokens(articles)
     counts = (
-        words.select("idx", "word")
-        .explode("word")
-        .join(lexicon().lazy(), on="word", how="inner")
+        tokens.with_vocabulary(_word_counts(tokens.vocabulary), text_only=True)
         .group_by("idx")
-        .agg(
-            positive=(pl.col("polarity") > 0).sum(),
-            negative=(pl.col("polarity") < 0).sum(),
-        )
+        .agg(pl.col("n_words").sum(), pl.col("positive").sum(), pl.col("negative").sum())
     )
     per_100 = pl.lit(100.0) / pl.col("n_words")
+    scored = pl.col("n_words") > 0
     scores = (
-        words.select("idx", "n_words")
+        articles.select(
+            idx=pl.int_range(pl.len(), dtype=pl.UInt32), scored=pl.col("language").is_in(LANGUAGES)
+        )
         .join(counts, on="idx", how="left", maintain_order="left")
         .select(
-            tone_positive=pl.when(pl.col("n_words") > 0).then(pl.col("positive").fill_null(0) * per_100),
-            tone_negative=pl.when(pl.col("n_words") > 0).then(pl.col("negative").fill_null(0) * per_100),
+            tone_positive=pl.when(pl.col("scored") & scored).then(pl.col("positive") * per_100),
+            tone_negative=pl.when(pl.col("scored") & scored).then(pl.col("negative") * per_100),
         )
         .with_columns(tone=pl.col("tone_positive") - pl.col("tone_negative"))
-        .collect()
     )
     return articles.with_columns(scores.get_columns())
