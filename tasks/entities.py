@@ -486,10 +486,22 @@ def chunks(articles: pl.DataFrame) -> pl.DataFrame:
         body=pl.col("body").fill_null(""),
     )
     irregular = r"[\t\r\u00a0\u2009\u202f]| {2}| \n|\n "
-    if texts.select(
-        pl.col("title").str.contains(irregular).any() | pl.col("body").str.contains(irregular).any()
-    ).item():
-        texts = texts.with_columns(normalise_space(pl.col("title")), normalise_space(pl.col("body")))
+    uneven = texts.select(
+        pl.col("title").str.contains(irregular) | pl.col("body").str.contains(irregular)
+    ).to_series()
+    if uneven.any():
+        texts = (
+            pl.concat(
+                [
+                    texts.with_row_index("row").filter(~uneven),
+                    texts.with_row_index("row")
+                    .filter(uneven)
+                    .with_columns(normalise_space(pl.col("title")), normalise_space(pl.col("body"))),
+                ]
+            )
+            .sort("row")
+            .drop("row")
+        )
     lists = texts.select(
         "article_id",
         "caps",
