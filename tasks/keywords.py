@@ -108,17 +108,17 @@ def _tokens(articles: pl.DataFrame, tokens: TextTokens) -> tuple[pl.DataFrame, p
     """
     pieces = (
         tokens.vocabulary.select(
-            "key", tok=pl.col("token").str.replace_all(r"['’]s\b", "").str.extract_all(_TOKEN_PATTERN)
+            id=pl.int_range(pl.len(), dtype=pl.UInt32),
+            tok=pl.col("token").str.replace_all(r"['’]s\b", "").str.extract_all(_TOKEN_PATTERN),
         )
         .explode("tok")
         .drop_nulls("tok")
         .with_columns(word_key=pl.col("tok").hash(_SEED), chars=pl.col("tok").str.len_chars())
     )
-    by_token = pieces.group_by("key", maintain_order=True).agg("word_key", "chars")
     salts = articles.select(_language_salts(pl.col("language").fill_null(UNKNOWN_LANGUAGE))).to_series()
     keyword_tokens = (
-        tokens.with_vocabulary(by_token, text_only=True)
-        .explode("word_key", "chars")
+        tokens.occurrences.filter("text")
+        .join(pieces.select("id", "word_key", "chars"), on="id", how="inner", maintain_order="left_right")
         .select(
             "idx",
             "word_key",

@@ -110,15 +110,13 @@ def _mix(expr: pl.Expr) -> pl.Expr:
 
 
 def _stable_token_hashes(vocabulary: pl.DataFrame) -> pl.DataFrame:
-    """``(key, th)``: xxh3-64 of each word's UTF-8 bytes, less the apostrophe before it; no punctuation."""
-    words = vocabulary.select("key", word=pl.col("token").str.strip_prefix("'").str.strip_prefix("’")).filter(
-        pl.col("word").str.contains(r"^\w")
-    )
-    distinct = words["word"].unique(maintain_order=True)
+    """``th`` per token: xxh3-64 of its UTF-8 bytes less a leading apostrophe; NULL for punctuation."""
+    words = vocabulary.select(pl.col("token").str.strip_prefix("'").str.strip_prefix("’")).to_series()
+    distinct = words.filter(words.str.contains(r"^\w")).unique(maintain_order=True)
     stable = pl.Series(
         [xxhash.xxh3_64_intdigest(word) for word in distinct.cast(pl.Binary).to_list()], dtype=pl.UInt64
     )
-    return words.select("key", th=pl.col("word").replace_strict(distinct, stable, return_dtype=pl.UInt64))
+    return pl.DataFrame({"th": words.replace_strict(distinct, stable, default=None, return_dtype=pl.UInt64)})
 
 
 def compute_signatures(articles: pl.DataFrame, tokens: TextTokens | None = None) -> pl.DataFrame:
@@ -139,7 +137,9 @@ def compute_signatures(articles: pl.DataFrame, tokens: TextTokens | None = None)
     if articles.height == 0:
         return pl.DataFrame(schema=SIGNATURES_SCHEMA)
     tokens = tokens or text_tokens(articles)
-    token_hashes = tokens.with_vocabulary(_stable_token_hashes(tokens.vocabulary), text_only=False)
+    token_hashes = tokens.per_occurrence(_stable_token_hashes(tokens.vocabulary), text_only=False).drop_nulls(
+        "th"
+    )
     window = pl.sum_horizontal(
         [pl.col("th").shift(-j) * _u64(m) for j, m in enumerate(_SHINGLE_MULTIPLIERS[:SHINGLE_WORDS])]
     )

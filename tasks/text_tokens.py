@@ -28,10 +28,10 @@ class TextTokens:
     """The tokens of one batch of articles.
 
     Attributes:
-        occurrences: one row per token in text order: ``idx`` (the article's row, UInt32), ``key`` (the
-            token's key in ``vocabulary``, UInt64) and ``text`` (False for the dateline's tokens and the
+        occurrences: one row per token in text order: ``idx`` (the article's row, UInt32), ``id`` (the
+            token's row in ``vocabulary``, UInt32) and ``text`` (False for the dateline's tokens and the
             line break after them, True for those of title and body).
-        vocabulary: ``key`` and ``token`` (String, lower case), one row per distinct token.
+        vocabulary: ``token`` (String, lower case), one row per distinct token.
         height: the number of articles.
     """
 
@@ -39,18 +39,20 @@ class TextTokens:
     vocabulary: pl.DataFrame
     height: int
 
-    def with_vocabulary(self, attributes: pl.DataFrame, *, text_only: bool) -> pl.DataFrame:
-        """The occurrences joined, in order, with per-token ``attributes`` keyed by ``key``.
+    def per_occurrence(self, values: pl.DataFrame, *, text_only: bool) -> pl.DataFrame:
+        """Per-token ``values`` laid out over the occurrences, in text order.
 
         Args:
-            attributes: rows keyed by ``key``; occurrences of tokens missing from it are dropped.
+            values: one row per row of ``vocabulary``, in its order.
             text_only: leave out the dateline's tokens.
 
         Returns:
-            ``idx`` and the columns of ``attributes`` other than ``key``, one row per kept occurrence.
+            ``idx`` and the columns of ``values``, one row per (kept) occurrence.
         """
         occurrences = self.occurrences.filter("text") if text_only else self.occurrences
-        return occurrences.join(attributes, on="key", how="inner", maintain_order="left").drop("key", "text")
+        return occurrences.select(
+            "idx", *[pl.lit(column).gather(pl.col("id")) for column in values.get_columns()]
+        )
 
 
 def text_tokens(articles: pl.DataFrame) -> TextTokens:
@@ -83,7 +85,12 @@ def text_tokens(articles: pl.DataFrame) -> TextTokens:
             "idx", "token", key=pl.col("token").hash(_KEY_SEED), text=pl.col("position") >= pl.col("skipped")
         )
     )
-    vocabulary = tokens.select("key", "token").gather(tokens["key"].arg_unique())
+    vocabulary = tokens.select("key", "token").gather(tokens["key"].arg_unique()).with_row_index("id")
+    occurrences = tokens.select("idx", "key", "text").join(
+        vocabulary.select("key", "id"), on="key", how="left", maintain_order="left"
+    )
     return TextTokens(
-        occurrences=tokens.select("idx", "key", "text"), vocabulary=vocabulary, height=articles.height
+        occurrences=occurrences.select("idx", "id", "text"),
+        vocabulary=vocabulary.select("token"),
+        height=articles.height,
     )

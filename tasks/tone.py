@@ -92,16 +92,22 @@ def lexicon() -> pl.DataFrame:
 
 
 def _word_counts(vocabulary: pl.DataFrame) -> pl.DataFrame:
-    """Per token of the vocabulary: ``n_words`` (words it holds), ``positive`` and ``negative`` words."""
-    words = (
-        vocabulary.select("key", word=pl.col("token").str.extract_all(WORD_PATTERN))
+    """Per token of the vocabulary, in order: ``n_words`` (words it holds), ``positive`` and ``negative``."""
+    ids = vocabulary.select(id=pl.int_range(pl.len(), dtype=pl.UInt32))
+    counts = (
+        vocabulary.select(ids["id"], word=pl.col("token").str.extract_all(WORD_PATTERN))
         .explode("word")
+        .drop_nulls("word")
         .join(lexicon(), on="word", how="left")
+        .group_by("id")
+        .agg(
+            n_words=pl.len().cast(pl.UInt32),
+            positive=(pl.col("polarity") > 0).sum().cast(pl.UInt32),
+            negative=(pl.col("polarity") < 0).sum().cast(pl.UInt32),
+        )
     )
-    return words.group_by("key").agg(
-        n_words=pl.col("word").count().cast(pl.UInt32),
-        positive=(pl.col("polarity") > 0).sum().cast(pl.UInt32),
-        negative=(pl.col("polarity") < 0).sum().cast(pl.UInt32),
+    return ids.join(counts, on="id", how="left", maintain_order="left").select(
+        pl.col("n_words", "positive", "negative").fill_null(0)
     )
 
 
@@ -120,7 +126,7 @@ def score_tone(articles: pl.DataFrame, tokens: TextTokens | None = None) -> pl.D
     """
     tokens = tokens or text_tokens(articles)
     counts = (
-        tokens.with_vocabulary(_word_counts(tokens.vocabulary), text_only=True)
+        tokens.per_occurrence(_word_counts(tokens.vocabulary), text_only=True)
         .group_by("idx")
         .agg(pl.col("n_words").sum(), pl.col("positive").sum(), pl.col("negative").sum())
     )

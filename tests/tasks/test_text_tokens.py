@@ -72,9 +72,9 @@ def _frame(rows: list[tuple[str | None, str | None, str | None]]) -> pl.DataFram
 def _pieces(frame: pl.DataFrame, cut: pl.Expr, *, text_only: bool) -> list[list[str]]:
     """Each article's pieces, cutting each shared token with ``cut`` and laying the pieces out in order."""
     tokens = text_tokens(frame)
-    cuts = tokens.vocabulary.select("key", piece=cut)
+    cuts = tokens.vocabulary.select(piece=cut)
     per_article = (
-        tokens.with_vocabulary(cuts, text_only=text_only)
+        tokens.per_occurrence(cuts, text_only=text_only)
         .explode("piece")
         .drop_nulls("piece")
         .group_by("idx", maintain_order=True)
@@ -132,7 +132,9 @@ def test_cutting_shared_tokens_finds_what_each_pattern_finds_in_the_text(
 def test_dateline_tokens_are_not_text() -> None:
     frame = _frame([("March 3.", "Good news", "A war."), (None, "Good", None), ("", None, "War")])
     tokens = text_tokens(frame)
-    words = tokens.occurrences.join(tokens.vocabulary, on="key", maintain_order="left")
+    words = tokens.per_occurrence(tokens.vocabulary, text_only=False).with_columns(
+        text=tokens.occurrences["text"]
+    )
     text = words.filter("text").group_by("idx", maintain_order=True).agg("token")
     assert dict(text.iter_rows()) == {
         0: ["good", "news", "\n", "a", "war", "."],
