@@ -12,7 +12,7 @@ ifeq ($(UV),)
 UV := .tools/bin/uv
 endif
 
-.PHONY: install demo test lint format bench eval reliability browser clean
+.PHONY: install demo test lint format bench eval reliability browser postgres clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -39,7 +39,7 @@ format: install
 	$(BIN)/ruff format newsflow flows tasks warehouse tests bench
 	$(BIN)/ruff check --fix newsflow flows tasks warehouse tests bench
 
-test: install lint browser ## The whole test suite (lint first)
+test: install lint browser postgres ## The whole test suite (lint first)
 	$(BIN)/pytest -q
 
 bench: install ## Ingest benchmarks: articles/s, peak RSS, no-op re-run
@@ -56,6 +56,11 @@ browser: ## Debian's Chromium for the report's browser test (skipped when it can
 	@command -v chromium >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 		echo "chromium not installed: the report's browser test will be skipped (it fails under CI)"; }
+
+postgres: ## Debian's PostgreSQL server for the PostgreSQL + S3 test (skipped when it cannot be installed)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
+		echo "PostgreSQL not installed: the PostgreSQL + S3 test will be skipped (it fails under CI)"; }
 
 clean:
 	rm -rf $(DATA_DIR) .tools .pytest_cache .mypy_cache .ruff_cache

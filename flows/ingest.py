@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 import uuid
 from collections import deque
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import duckdb
@@ -14,7 +15,6 @@ import polars as pl
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 from prefect.runtime import flow_run
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.common import (
     RunCounts,
@@ -26,6 +26,7 @@ from flows.common import (
     stamped_articles,
     utc_now,
 )
+from flows.runners import ConfiguredTaskRunner, RunnerKind, choose_task_runner
 from newsflow import progress, timing
 from newsflow.settings import Settings, load_settings
 from tasks.clean import clean_articles
@@ -188,13 +189,31 @@ def _report_progress(logger: Any, run: RunState, settings: Settings, total: int,
     )
 
 
-@flow(name="ingest", task_runner=cast(Any, ThreadPoolTaskRunner(max_workers=4)))
+def _writer_guard(settings: Settings, logger: Any) -> AbstractContextManager[Any]:
+    """The run's writer lock: the local ``flock``, or none for a shared catalog.
+
+    Writers of a shared (PostgreSQL) catalog may run on several machines, which no local lock reaches;
+    DuckLake's conflict detection keeps them apart, with each conflicting commit retried and repairs
+    limited to what is older than ``writer_grace_seconds``.
+    """
+    if settings.catalog_is_shared:
+        return nullcontext()
+    return writer_lock(
+        settings.lock_path,
+        settings.lock_timeout_seconds,
+        on_wait=lambda holder: logger.info("Waiting for the warehouse writer lock, held by %s", holder),
+    )
+
+
+@flow(name="ingest", task_runner=cast(Any, ConfiguredTaskRunner()))
 def ingest(
     sources: list[str] | None = None,
     source_name: str | None = None,
     data_dir: str | None = None,
     batch_size: int | None = None,
     field_map: dict[str, str] | None = None,
+    task_runner: RunnerKind | None = None,
+    dask_address: str | None = None,
 ) -> dict[str, Any]:
     """Ingest raw article files into the warehouse.
 
@@ -206,12 +225,20 @@ def ingest(
         batch_size: Files per batch task run; default: the configured batch size.
         field_map: For JSON dumps, our column -> their field (dotted paths allowed), on top of the
             configured ``field_map``.
+        task_runner: Where the batch tasks (fetch, parse, clean, enrich) run: ``threads`` in this process
+            or ``dask``; default: ``NEWSFLOW_TASK_RUNNER`` or ``threads``. Writing and registering
+            always happen in this process.
+        dask_address: The Dask scheduler for ``dask``; default: ``NEWSFLOW_DASK_ADDRESS``, else a local
+            cluster with a worker process per core.
 
     Returns:
         The run's summary: ``run_id``, ``state`` and the counts that ``newsflow ingest --json`` prints.
     """
     logger = get_run_logger()
-    settings = load_settings(data_dir=data_dir, batch_size=batch_size)
+    settings = load_settings(
+        data_dir=data_dir, batch_size=batch_size, task_runner=task_runner, dask_address=dask_address
+    )
+    logger.info("Batch tasks run on %s", choose_task_runner(settings))
     chosen = sources or [str(settings.landing_dir)]
     mapping = {**settings.field_map, **(field_map or {})}
     run = RunState(
@@ -222,15 +249,16 @@ def ingest(
     )
     started = time.perf_counter()
     timing.take()
-    with writer_lock(
-        settings.lock_path,
-        settings.lock_timeout_seconds,
-        on_wait=lambda holder: logger.info("Waiting for the warehouse writer lock, held by %s", holder),
-    ):
-        con = connect_writer(settings)
+    with _writer_guard(settings, logger):
+        con = connect_writer(settings, logger)
         try:
-            abandoned = mark_abandoned_runs(con)
-            orphans = remove_orphan_files(con, settings.lake_path)
+            grace_start = (
+                utc_now() - timedelta(seconds=settings.writer_grace_seconds)
+                if settings.catalog_is_shared
+                else None
+            )
+            abandoned = mark_abandoned_runs(con, grace_start, logger)
+            orphans = remove_orphan_files(con, settings.lake_path, grace_start, logger)
             if abandoned or orphans:
                 logger.info(
                     "Repaired after an interrupted run: %d run(s), %d orphan file(s)", abandoned, len(orphans)

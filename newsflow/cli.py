@@ -52,6 +52,20 @@ def ingest(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the run summary as one JSON object.")
     ] = False,
+    task_runner: Annotated[
+        str | None,
+        typer.Option(
+            "--task-runner",
+            help="Where batch tasks run: threads (default, $NEWSFLOW_TASK_RUNNER) or dask.",
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None,
+        typer.Option(
+            "--dask-address",
+            help="Dask scheduler (tcp://host:8786) for --task-runner dask; default: a local cluster.",
+        ),
+    ] = None,
 ) -> None:
     """Run the ingest flow once, as a Prefect flow run."""
     from flows.ingest import ingest as ingest_flow
@@ -67,6 +81,10 @@ def ingest(
         "duplicates",
         "quarantined",
     )
+    if task_runner not in (None, "threads", "dask"):
+        _fail(f"unknown task runner {task_runner!r}: choose threads or dask", 2)
+    if dask_address and task_runner is None:
+        task_runner = "dask"
     show_bar = err.is_terminal and not as_json
     bar_context: Any = None
     if show_bar:
@@ -90,6 +108,8 @@ def ingest(
             source_name=source_name,
             data_dir=str(data_dir) if data_dir else None,
             batch_size=batch_size,
+            task_runner=cast(Any, task_runner),
+            dask_address=dask_address,
         )
     except Exception as error:
         _fail(f"ingest failed: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")

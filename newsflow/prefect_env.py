@@ -12,12 +12,14 @@ DEFAULTS = {
 
 
 def configure_prefect(verbose: bool = False) -> None:
-    """Set newsflow's Prefect defaults without overriding anything the user set.
+    """Set newsflow's Prefect (and Dask) defaults without overriding anything the user set.
 
-    The CLI keeps Prefect's console quiet (errors reach the user as one line from newsflow itself, and every
-    log is still in the Prefect API and UI); ``NEWSFLOW_VERBOSE=1`` shows Prefect's INFO logs too.
+    The CLI keeps Prefect's and Dask's consoles quiet (errors reach the user as one line from newsflow
+    itself, and every log is still in the Prefect API and UI); ``NEWSFLOW_VERBOSE=1`` shows their INFO
+    logs too.
     """
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
     verbose = verbose or os.environ.get("NEWSFLOW_VERBOSE", "").lower() in ("1", "true", "yes")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if verbose else "error")

@@ -111,6 +111,26 @@ class Settings(BaseSettings):
     lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a run waits for another writer."
     )
+    task_runner: Literal["threads", "dask"] = Field(
+        default="threads",
+        description="Where batch tasks run: threads in the flow's process, or a Dask cluster.",
+    )
+    dask_address: str | None = Field(
+        default=None,
+        description='Scheduler of a running Dask cluster (`tcp://host:8786`) for `task_runner = "dask"`; '
+        "default: a local cluster with a worker process per core.",
+    )
+    s3_url_style: Literal["path", "vhost"] | None = Field(
+        default=None,
+        description="S3 addressing for an `s3://` data path: `path` (default with a custom endpoint, as "
+        "MinIO and most S3-compatible stores want) or `vhost` (default on AWS).",
+    )
+    writer_grace_seconds: float = Field(
+        default=3600.0,
+        gt=0,
+        description="With a shared catalog (PostgreSQL), how long an unregistered lake file or a `running` "
+        "run that stopped committing must be left alone before a run treats it as a crashed writer's.",
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -131,6 +151,14 @@ class Settings(BaseSettings):
     def catalog(self) -> str:
         """The DuckLake catalog connection string, without the ``ducklake:`` prefix."""
         return self.catalog_url or f"sqlite:{(self.data_dir / 'catalog.sqlite').resolve()}"
+
+    @property
+    def catalog_is_shared(self) -> bool:
+        """True for a catalog that writers on several machines use at once (PostgreSQL).
+
+        Such writers cannot share the local writer lock; DuckLake's conflict detection keeps them apart.
+        """
+        return self.catalog.startswith(("postgres:", "postgresql:"))
 
     @property
     def lake_path(self) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
@@ -24,6 +24,7 @@ def register_batch(
     refreshed_files: pl.DataFrame | None,
     run_row: Mapping[str, Any],
 ) -> None:
+    """Register one batch in one catalog transaction, retried when another writer's commit conflicts."""
     with timed("register"):
         commit_batch(
             con,
@@ -32,4 +33,5 @@ def register_batch(
             tables=tables,
             refreshed_files=refreshed_files,
             run_row=run_row,
+            logger=get_run_logger(),
         )

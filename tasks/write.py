@@ -4,6 +4,7 @@ atomic rename."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import uuid
@@ -72,11 +73,30 @@ def write_parquet_atomically(frame: pl.DataFrame, target: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def write_article_partitions(articles: pl.DataFrame, table_root: Path, file_prefix: str) -> list[str]:
+def write_parquet_to_object_store(frame: pl.DataFrame, url: str) -> None:
+    """Upload ``frame`` as Parquet to ``url`` (``s3://...`` or another fsspec URL) in one PUT.
+
+    An object store makes an object visible only once its upload completed, so no temporary name is
+    needed. Credentials come from the store's own chain (``AWS_*`` variables, profile, instance role), the
+    endpoint of an S3-compatible store from the settings (``tasks.sources.storage_options_for``).
+    """
+    import fsspec
+
+    from tasks.sources import storage_options_for
+
+    protocol = url.split("://", 1)[0]
+    filesystem, path = fsspec.core.url_to_fs(url, **storage_options_for(protocol))
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer, compression="zstd", row_group_size=ROW_GROUP_SIZE, statistics=True)
+    filesystem.pipe_file(path, buffer.getvalue())
+
+
+def write_article_partitions(articles: pl.DataFrame, table_root: Path | str, file_prefix: str) -> list[str]:
     """Write ``articles`` under ``table_root/year=.../month=.../`` and return the file paths.
 
     Each partition gets one file per source, named ``{source}-{file_prefix}-{n}.parquet`` and sorted by
-    publication time so that date filters prune row groups.
+    publication time so that date filters prune row groups. ``table_root`` is a local folder (files are
+    written under a temporary name, then renamed) or an object-store URL such as ``s3://bucket/lake/...``.
     """
     if articles.is_empty():
         return []
@@ -85,17 +105,23 @@ def write_article_partitions(articles: pl.DataFrame, table_root: Path, file_pref
     for number, ((year, month, source_part), part) in enumerate(
         with_parts.group_by(["_year", "_month", "_source_part"], maintain_order=True)
     ):
-        target = (
-            table_root
-            / partition_folder(cast(int | None, year), cast(int | None, month))
-            / f"{source_part}-{file_prefix}-{number:04d}.parquet"
+        relative = (
+            f"{partition_folder(cast(int | None, year), cast(int | None, month))}/"
+            f"{source_part}-{file_prefix}-{number:04d}.parquet"
         )
-        write_parquet_atomically(part.drop("_year", "_month", "_source_part").sort("published_at"), target)
-        written.append(str(target))
+        rows = part.drop("_year", "_month", "_source_part").sort("published_at")
+        if "://" in str(table_root):
+            target = f"{str(table_root).rstrip('/')}/{relative}"
+            write_parquet_to_object_store(rows, target)
+            written.append(target)
+        else:
+            local = Path(table_root) / relative
+            write_parquet_atomically(rows, local)
+            written.append(str(local))
     return written
 
 
 @task(name="write_partitions", cache_policy=NO_CACHE)
-def write_partitions(articles: pl.DataFrame, table_root: Path, file_prefix: str) -> list[str]:
+def write_partitions(articles: pl.DataFrame, table_root: Path | str, file_prefix: str) -> list[str]:
     with timed("write"):
         return write_article_partitions(articles, table_root, file_prefix)

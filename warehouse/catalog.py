@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import duckdb
 import duckdb_extensions
 
 from newsflow.settings import Settings
+from warehouse.retry import Logger, retry_on_conflict
 
 LAKE = "lake"
+REMOTE_PREFIXES = ("s3://", "s3a://", "gs://", "gcs://", "r2://", "http://", "https://")
 
 
 class WarehouseMissingError(RuntimeError):
@@ -38,9 +42,57 @@ def required_extensions(settings: Settings) -> list[str]:
         names.append("sqlite")
     elif catalog.startswith(("postgres:", "postgresql:")):
         names.append("postgres")
-    if settings.lake_path.startswith(("s3://", "http://", "https://", "gs://", "r2://")):
+    if is_remote(settings.lake_path):
         names.append("httpfs")
     return names
+
+
+def is_remote(path: str) -> bool:
+    """True for an object-store or HTTP location, False for a local folder."""
+    return path.startswith(REMOTE_PREFIXES)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def s3_secret_sql(settings: Settings) -> str | None:
+    """``CREATE TEMPORARY SECRET`` for an ``s3://`` data path, from the environment; None for other paths.
+
+    Credentials come from ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_SESSION_TOKEN`` (none:
+    anonymous access), the region from ``AWS_REGION`` or ``AWS_DEFAULT_REGION``, the endpoint of an
+    S3-compatible store from the ``s3_endpoint_url`` setting, ``AWS_ENDPOINT_URL_S3`` or
+    ``AWS_ENDPOINT_URL``. The secret lives in the connection's memory only and is scoped to the lake.
+    """
+    if not settings.lake_path.startswith(("s3://", "s3a://")):
+        return None
+    env = os.environ
+    options = {"TYPE": "s3", "SCOPE": _literal(settings.lake_path)}
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    if region:
+        options["REGION"] = _literal(region)
+    for option, variable in (
+        ("KEY_ID", "AWS_ACCESS_KEY_ID"),
+        ("SECRET", "AWS_SECRET_ACCESS_KEY"),
+        ("SESSION_TOKEN", "AWS_SESSION_TOKEN"),
+    ):
+        if env.get(variable):
+            options[option] = _literal(env[variable])
+    endpoint = settings.s3_endpoint_url or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+        options["ENDPOINT"] = _literal(parts.netloc + parts.path.rstrip("/"))
+        options["USE_SSL"] = "true" if parts.scheme == "https" else "false"
+    options["URL_STYLE"] = _literal(settings.s3_url_style or ("path" if endpoint else "vhost"))
+    body = ", ".join(f"{key} {value}" for key, value in options.items())
+    return f"CREATE OR REPLACE TEMPORARY SECRET newsflow_lake ({body})"
+
+
+def configure_storage(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Give ``con`` what it needs to read and write the lake's files (an S3 secret for ``s3://``)."""
+    statement = s3_secret_sql(settings)
+    if statement is not None:
+        con.execute(statement)
 
 
 def load_extensions(con: duckdb.DuckDBPyConnection, names: list[str]) -> None:
@@ -69,6 +121,7 @@ def new_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     )
     con.execute("SET enable_progress_bar = false")
     load_extensions(con, required_extensions(settings))
+    configure_storage(con, settings)
     return con
 
 
@@ -160,17 +213,33 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"COMMENT ON VIEW {view} IS '{digest}'")
 
 
-def connect_writer(settings: Settings) -> duckdb.DuckDBPyConnection:
-    """A read-write connection with the lake attached as the default catalog and every table created."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if not settings.lake_path.startswith(("s3://", "gs://", "http://", "https://", "r2://")):
-        Path(settings.lake_path).mkdir(parents=True, exist_ok=True)
-    con = new_connection(settings)
-    con.execute(attach_sql(settings, read_only=False))
+def _attach_and_define(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    attached = {name for (name,) in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+    if LAKE not in attached:
+        con.execute(attach_sql(settings, read_only=False))
     con.execute(f"USE {LAKE}")
     migrate_tables(con)
     partition_tables(con)
     create_views(con)
+
+
+def connect_writer(settings: Settings, logger: Logger | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-write connection with the lake attached as the default catalog and every table created.
+
+    Writers starting at once on a new shared catalog race to create DuckLake's metadata and our tables;
+    the loser sees a conflict and tries again, finding them made (``warehouse.retry``).
+    """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if not is_remote(settings.lake_path):
+        Path(settings.lake_path).mkdir(parents=True, exist_ok=True)
+    con = new_connection(settings)
+    try:
+        retry_on_conflict(
+            lambda: _attach_and_define(con, settings), "creating the warehouse's tables and views", logger
+        )
+    except BaseException:
+        con.close()
+        raise
     return con
 
 

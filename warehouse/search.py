@@ -17,7 +17,14 @@ import pyarrow as pa
 
 from newsflow.faults import kill_point
 from newsflow.settings import Settings
-from warehouse.catalog import LAKE, attach_sql, load_extensions, reader, required_extensions
+from warehouse.catalog import (
+    LAKE,
+    attach_sql,
+    configure_storage,
+    load_extensions,
+    reader,
+    required_extensions,
+)
 
 SEARCH_TABLE = "article_search"
 
@@ -47,6 +54,7 @@ def rebuild_search_index(settings: Settings) -> int:
         try:
             con.execute("SET enable_progress_bar = false")
             load_extensions(con, required_extensions(settings))
+            configure_storage(con, settings)
             con.execute(attach_sql(settings, read_only=True))
             con.execute(
                 f"CREATE TABLE {SEARCH_TABLE} AS SELECT article_id, title, body FROM {LAKE}.articles "
