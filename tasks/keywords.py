@@ -97,14 +97,15 @@ def _background(language: str) -> pl.DataFrame | None:
 
 
 def _tokens(articles: pl.DataFrame, tokens: TextTokens) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The keyword tokens of each article, in order, and the words they stand for.
+    """The keyword tokens of each article, in order, and the lexicon of the words they are.
 
     Keyword tokens are what :data:`_TOKEN_PATTERN` finds in the lower-cased title and body once a
     possessive ``'s`` is dropped; each shared token is cut that way once.
 
     Returns:
-        One row per token: article ``idx``, ``key`` (a hash of word and language) and ``chars`` (its
-        length); and ``(word_key, tok)``: each token's text by its hash without the language.
+        One row per keyword token: article ``idx`` and ``entry``, its row in the lexicon; and the lexicon:
+        one row per word and language of the batch, in ``entry`` order, with ``key`` (a hash of word and
+        language), ``tok`` (the word), ``language`` and ``chars`` (its length).
     """
     pieces = (
         tokens.vocabulary.select(
@@ -113,20 +114,35 @@ def _tokens(articles: pl.DataFrame, tokens: TextTokens) -> tuple[pl.DataFrame, p
         )
         .explode("tok")
         .drop_nulls("tok")
-        .with_columns(word_key=pl.col("tok").hash(_SEED), chars=pl.col("tok").str.len_chars())
     )
-    salts = articles.select(_language_salts(pl.col("language").fill_null(UNKNOWN_LANGUAGE))).to_series()
-    keyword_tokens = (
+    words = pieces.select(pl.col("tok").unique(maintain_order=True)).with_row_index("word")
+    language = pl.col("language").fill_null(UNKNOWN_LANGUAGE)
+    languages = articles.select(language.unique().sort()).to_series()
+    lexicon = pl.concat(
+        [
+            words.select(
+                "tok",
+                key=pl.col("tok").hash(_SEED).xor(_language_salts(pl.lit(name))),
+                language=pl.lit(name, pl.String),
+                chars=pl.col("tok").str.len_chars(),
+            )
+            for name in languages
+        ]
+    )
+    article_offsets = articles.select(
+        language.replace_strict(languages, pl.int_range(languages.len(), dtype=pl.UInt32)) * words.height
+    ).to_series()
+    occurrences = (
         tokens.occurrences.filter("text")
-        .join(pieces.select("id", "word_key", "chars"), on="id", how="inner", maintain_order="left_right")
-        .select(
-            "idx",
-            "word_key",
-            key=pl.col("word_key").xor(pl.lit(salts).gather(pl.col("idx"))),
-            chars="chars",
+        .join(
+            pieces.join(words, on="tok", maintain_order="left").select("id", "word"),
+            on="id",
+            how="inner",
+            maintain_order="left_right",
         )
+        .select("idx", entry=pl.lit(article_offsets).gather(pl.col("idx")) + pl.col("word"))
     )
-    return keyword_tokens, pieces.select("word_key", "tok").unique("word_key")
+    return occurrences, lexicon
 
 
 def _word_lists(languages: list[str]) -> tuple[pl.Series, pl.Series, pl.DataFrame, list[str]]:
@@ -193,42 +209,46 @@ def extract_keywords(
     """
     if articles.height == 0 or top_n <= 0:
         return pl.DataFrame(schema=KEYWORDS_SCHEMA)
-    occurrences, words = _tokens(articles, tokens or text_tokens(articles))
-    languages = articles["language"].fill_null(UNKNOWN_LANGUAGE).unique().sort().to_list()
+    occurrences, lexicon = _tokens(articles, tokens or text_tokens(articles))
+    languages = lexicon["language"].unique().sort().to_list()
     stop, common, background, unsupported = _word_lists(languages)
-    vocabulary = (
-        occurrences.select("key", "word_key", "idx")
-        .gather(occurrences["key"].arg_unique())
-        .join(words, on="word_key", how="left", maintain_order="left")
-        .join(
-            articles.select(language=pl.col("language").fill_null(UNKNOWN_LANGUAGE)).with_row_index("idx"),
-            on="idx",
-        )
-    )
-
-    marked = occurrences.select(
-        "idx",
-        "key",
+    flags = lexicon.select(
         word=~pl.col("key").is_in(stop.implode()) & (pl.col("chars") > 1),
         long=pl.col("chars") >= MIN_WORD_CHARS,
-    ).with_columns(single=pl.col("word") & pl.col("long") & ~pl.col("key").is_in(common.implode()))
+        common=pl.col("key").is_in(common.implode()),
+    ).select("word", single=pl.col("word") & pl.col("long") & ~pl.col("common"))
+    marked = occurrences.select(
+        "idx",
+        "entry",
+        word=pl.lit(flags["word"]).gather(pl.col("entry")),
+        single=pl.lit(flags["single"]).gather(pl.col("entry")),
+    )
     phrase = (
         pl.col("word")
         & pl.col("word").shift(-1)
         & (pl.col("idx").shift(-1) == pl.col("idx"))
         & (pl.col("single") | pl.col("single").shift(-1))
     )
-    unigrams, bigrams = pl.collect_all(
+    packed = pl.col("idx").cast(pl.UInt64) * (1 << 32) + pl.col("entry")
+    counted_unigrams, counted_bigrams = pl.collect_all(
         [
-            marked.lazy().filter("single").group_by("idx", "key").agg(n=pl.len()),
+            marked.lazy().filter("single").group_by(pair=packed).agg(n=pl.len()),
             marked.lazy()
-            .select("idx", "key", second=pl.col("key").shift(-1), phrase=phrase)
+            .select(pair=packed, second=pl.col("entry").shift(-1), phrase=phrase)
             .filter("phrase")
-            .group_by("idx", "key", "second")
+            .group_by("pair", "second")
             .agg(n=pl.len())
             .filter(pl.col("n") >= MIN_BIGRAM_COUNT),
         ]
     )
+    keys = lexicon["key"]
+    unpacked = [
+        (pl.col("pair") // (1 << 32)).cast(pl.UInt32).alias("idx"),
+        pl.lit(keys).gather((pl.col("pair") % (1 << 32)).cast(pl.UInt32)).alias("key"),
+    ]
+    unigrams = counted_unigrams.select(*unpacked, "n")
+    bigrams = counted_bigrams.select(*unpacked, pl.lit(keys).gather(pl.col("second")).alias("second"), "n")
+    vocabulary = lexicon.select("key", "tok", "language")
     idf = _idf(vocabulary, background, unsupported, unigrams, articles)
     single_scores = unigrams.join(idf, on="key", how="left").select(
         "idx", "key", second=pl.lit(None, dtype=pl.UInt64), n="n", idf="idf"
