@@ -104,7 +104,10 @@ def group_stories(
             signatures, signatures.select("article_id", pl.col("article_id").alias("story_id"))
         )
     mine = signatures.filter(pl.col("article_id").is_in(articles["article_id"].implode()))
-    stories = assign_story_ids_among(mine, load_stored_candidates(con, mine))
+    with timed("stories.candidates"):
+        candidates = load_stored_candidates(con, mine)
+    with timed("stories.assign"):
+        stories = assign_story_ids_among(mine, candidates)
     grouped = articles.drop("story_id", strict=False).join(stories, on="article_id", how="left")
     grouped = grouped.with_columns(pl.coalesce("story_id", "article_id").alias("story_id"))
     return grouped, signature_rows(mine, stories)
