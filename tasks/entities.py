@@ -910,20 +910,25 @@ def _aliases(persons: pl.DataFrame, org_hits: pl.DataFrame, suffix_orgs: pl.Data
 def _suffix_orgs(pieces: pl.DataFrame) -> pl.DataFrame:
     """Organisations named by a suffix ("Amoco Corp", "Finance Ministry") or by "X said it"."""
     gaz = _gazetteer()
-    named = pieces.filter(
-        pl.col("piece").str.contains(rf"^[{_UPPER}].* (?:{_ORG_SUFFIXES})$")
-        & ~pl.col("piece").str.contains(rf"^(?:{_ROLES}|{_MONTHS_DAYS}) ")
+    named = pieces.filter(pl.col("piece").str.contains(rf"^[{_UPPER}].* (?:{_ORG_SUFFIXES})$")).filter(
+        ~pl.col("piece").str.contains(rf"^(?:{_ROLES}|{_MONTHS_DAYS}) ")
     )
-    said_it = pieces.filter(
-        pl.col("is_last")
-        & pl.col("post")
-        .fill_null("")
-        .str.contains(
-            r"^(?:(?:also|has|had) )?(?:said|says|reported|announced|added|expects|plans|posted) (?:it|its)\b"
+    said_it = (
+        pieces.filter(
+            pl.col("is_last")
+            & pl.col("post")
+            .fill_null("")
+            .str.contains(
+                r"^(?:(?:also|has|had) )?"
+                r"(?:said|says|reported|announced|added|expects|plans|posted) (?:it|its)\b"
+            )
         )
-        & pl.col("piece").str.contains(rf"^{_NAME_TOKEN}(?: {_NAME_TOKEN}){{0,2}}$")
-        & ~pl.col("piece").str.contains(rf"(?:^| )(?:{_ROLES}|{_MONTHS_DAYS})(?: |$)")
-    ).join(gaz.place_names, left_on="piece", right_on="name", how="anti")
+        .filter(
+            pl.col("piece").str.contains(rf"^{_NAME_TOKEN}(?: {_NAME_TOKEN}){{0,2}}$")
+            & ~pl.col("piece").str.contains(rf"(?:^| )(?:{_ROLES}|{_MONTHS_DAYS})(?: |$)")
+        )
+        .join(gaz.place_names, left_on="piece", right_on="name", how="anti")
+    )
     orgs = pl.concat(
         [named.select("article_id", "pos", "piece"), said_it.select("article_id", "pos", "piece")]
     )
