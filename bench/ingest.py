@@ -94,7 +94,19 @@ def measure_peak_rss(sources: list[str], data_dir: Path, env: dict[str, str]) ->
     return Measured(wall, _flow_seconds(data_dir, str(summary["run_id"])), rss_mb, summary), rss_mb
 
 
-STAGES = ("discover", "diff", "read", "parse", "clean", "enrich", "stories", "identify", "write", "register")
+STAGES = (
+    "discover",
+    "diff",
+    "read",
+    "parse",
+    "clean",
+    "enrich",
+    "stories",
+    "identify",
+    "write",
+    "register",
+    "search_index",
+)
 
 
 def _stages(data_dir: Path, run_id: str) -> dict[str, float]:
@@ -184,6 +196,14 @@ class Case:
     level: str
     references: bool = True
 
+    @property
+    def env(self) -> dict[str, str]:
+        """The enrichment level; ``basic`` is the first pass, without the search index."""
+        return {
+            "NEWSFLOW_ENRICHMENT": self.level,
+            "NEWSFLOW_SEARCH_INDEX": str(self.level != "basic").lower(),
+        }
+
 
 @dataclass
 class CaseResult:
@@ -209,7 +229,7 @@ def measure_case(case: Case, runs: int, work: Path, env: dict[str, str], keep: b
         if run:
             shutil.rmtree(data_dir, ignore_errors=True)
         data_dir = Path(tempfile.mkdtemp(dir=work))
-        measured, _rss = measure_peak_rss(case.sources, data_dir, {**env, "NEWSFLOW_ENRICHMENT": case.level})
+        measured, _rss = measure_peak_rss(case.sources, data_dir, {**env, **case.env})
         results.append(measured)
         print(f"    {case.label}: run {run + 1}: {measured.flow_seconds:.2f} s in flow", flush=True)
         if case.references:
@@ -217,7 +237,7 @@ def measure_case(case: Case, runs: int, work: Path, env: dict[str, str], keep: b
             dlts.append(run_reference("dlt", case.sources, work / "reference", env)["seconds"])
     last = results[-1]
     stages = _stages(data_dir, str(last.summary["run_id"]))
-    noop = run_ingest(case.sources, data_dir, {**env, "NEWSFLOW_ENRICHMENT": case.level})
+    noop = run_ingest(case.sources, data_dir, {**env, **case.env})
     noop_stages = _stages(data_dir, str(noop.summary["run_id"]))
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -351,12 +371,14 @@ def main() -> None:
             str(_corpus_root() / "trafilatura_eval_dev" / "html"),
             str(_corpus_root() / "scrapinghub_article_extraction_benchmark" / "html"),
         ]
-        cases = [Case("HTML pages (245 files), full", html_pages, "full")]
+        cases = [Case("HTML pages (245 files), full + search", html_pages, "full")]
         for copies in scales:
             folder, files = generated[copies]
             if args.basic or copies == min(scales):
-                cases.append(Case(f"{copies}x BBC ({files:,} files), basic", [str(folder)], "basic"))
-            cases.append(Case(f"{copies}x BBC ({files:,} files), full", [str(folder)], "full"))
+                cases.append(
+                    Case(f"{copies}x BBC ({files:,} files), basic, no search", [str(folder)], "basic")
+                )
+            cases.append(Case(f"{copies}x BBC ({files:,} files), full + search", [str(folder)], "full"))
         largest = cases[-1]
         print("\nMeasuring (each run is a fresh warehouse):", flush=True)
         results = [measure_case(case, args.runs, work, served_env, keep=case is largest) for case in cases]

@@ -293,6 +293,9 @@ def ingest(
                 known_hashes = _register_prepared(con, settings, run, current, known_hashes, pending)
                 pending = None
                 _report_progress(logger, run, settings, todo.height, current.number)
+            if run.counts.articles_written and settings.search_index:
+                indexed = refresh_search_index(settings)
+                logger.info("Search index rebuilt over %d articles", indexed)
             run.stage_seconds = timing.take()
             register_batch(
                 con,
@@ -315,9 +318,6 @@ def ingest(
             raise
         finally:
             con.close()
-        if run.counts.articles_written and settings.search_index:
-            indexed = refresh_search_index(settings)
-            logger.info("Search index rebuilt over %d articles", indexed)
     publish_run_artifacts(run, "completed", time.perf_counter() - started)
     logger.info(
         "Ingested %d articles from %d new files "
