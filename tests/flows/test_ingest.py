@@ -121,3 +121,41 @@ def test_maintenance_compacts_and_keeps_results_and_reprocess_rebuilds(tmp_path:
         data,
         "SELECT count(*) FROM article_entities WHERE article_id NOT IN (SELECT article_id FROM articles)",
     ) == [(0,)]
+
+
+def test_reprocess_after_an_enrichment_change_updates_only_the_selected_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import flows.common
+    import tasks.enrich
+    from flows.reprocess import reprocess
+
+    data = tmp_path / "data"
+    for folder in ("wire", "features"):
+        ingest(sources=[str(SAMPLES / folder)], data_dir=str(data))
+    query = "SELECT article_id, source, tone, pipeline_version, run_id, title, body FROM articles"
+    before = {row[0]: row for row in sql(data, query)}
+    original_score_tone = tasks.enrich.score_tone
+
+    def shifted_score_tone(*args: Any, **kwargs: Any) -> Any:
+        import polars as pl
+
+        return original_score_tone(*args, **kwargs).with_columns(pl.col("tone") + 100.0)
+
+    monkeypatch.setattr(tasks.enrich, "score_tone", shifted_score_tone)
+    monkeypatch.setattr(flows.common, "PIPELINE_VERSION", "9.9.9-test")
+    result = reprocess(source="wire", data_dir=str(data))
+
+    after = {row[0]: row for row in sql(data, query)}
+    assert after.keys() == before.keys()
+    wire = {article for article, row in before.items() if row[1] == "wire"}
+    assert wire and len(wire) < len(before) and result["rebuilt"] == len(wire)
+    for article, row in after.items():
+        old = before[article]
+        if article in wire:
+            assert row[2] == pytest.approx(old[2] + 100.0)
+            assert row[3] == "9.9.9-test" and row[4] == result["run_id"]
+            assert row[5:] == old[5:]
+        else:
+            assert row == old
+    assert sql(data, "SELECT count(*) - count(DISTINCT article_id) FROM articles") == [(0,)]
