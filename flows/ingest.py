@@ -294,8 +294,14 @@ def ingest(
                 pending = None
                 _report_progress(logger, run, settings, todo.height, current.number)
             if run.counts.articles_written and settings.search_index:
-                indexed = refresh_search_index(settings)
-                logger.info("Search index rebuilt over %d articles", indexed)
+                refresh = refresh_search_index(settings)
+                logger.info(
+                    "Search index %s: %d articles, %d added, %d removed",
+                    "updated" if refresh.incremental else "rebuilt",
+                    refresh.articles,
+                    refresh.added,
+                    refresh.removed,
+                )
             run.stage_seconds = timing.take()
             register_batch(
                 con,

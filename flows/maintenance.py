@@ -42,7 +42,7 @@ def maintenance(data_dir: str | None = None, retention_days: float | None = None
             report = compact_lake(con, retention)
         finally:
             con.close()
-        indexed = refresh_search_index(settings) if settings.search_index else 0
+        indexed = refresh_search_index(settings, full=True).articles if settings.search_index else 0
     summary = {**asdict(report), "articles_indexed": indexed}
     create_markdown_artifact(
         key="maintenance-summary",

@@ -7,10 +7,12 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.settings import Settings
 from newsflow.timing import timed
-from warehouse.search import rebuild_search_index
+from warehouse.search import SearchIndexRefresh
+from warehouse.search import refresh_search_index as refresh_index
 
 
 @task(name="refresh_search_index", cache_policy=NO_CACHE)
-def refresh_search_index(settings: Settings) -> int:
+def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchIndexRefresh:
+    """Update the index for what changed in the lake, or rebuild it from scratch when ``full`` is set."""
     with timed("search_index"):
-        return rebuild_search_index(settings)
+        return refresh_index(settings, full=full)

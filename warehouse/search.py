@@ -1,15 +1,23 @@
 """Full-text search: a BM25 index (DuckDB's fts extension) over article titles and bodies.
 
 DuckLake tables cannot hold the fts index, so it lives in its own DuckDB file beside the catalog,
-``DATA_DIR/search.duckdb``, rebuilt into a temporary file and swapped in with an atomic rename: readers
+``DATA_DIR/search.duckdb``, written as a temporary file and swapped in with an atomic rename: readers
 always see a complete index. Read connections attach it as ``search`` with the table ``article_search`` and
 the macro schema ``fts_main_article_search``.
+
+``PRAGMA create_fts_index`` builds the index from scratch, which costs time in proportion to the whole
+warehouse. After an ingest or a reprocess the index is instead updated in a copy of the current file: the
+extension's own tables (``docs``, ``terms``, ``dict``, ``stats``) are changed for the articles added, removed
+or rewritten since the last refresh, with the extension's tokenisation, so ``match_bm25`` scores exactly as
+after a rebuild. Maintenance rebuilds in full, which also compacts the file.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -27,6 +35,40 @@ from warehouse.catalog import (
 )
 
 SEARCH_TABLE = "article_search"
+FTS_SCHEMA = f"fts_main_{SEARCH_TABLE}"
+ID_COLUMN = "article_id"
+VERSION_COLUMN = "run_id"
+INDEXED_FIELDS = ("title", "body")
+STEMMER = "porter"
+FULL_REBUILD_FRACTION = 0.5
+"""An update touching more than this fraction of the indexed articles rebuilds the index instead."""
+
+EXPECTED_LAYOUT: dict[tuple[str, str], tuple[str, ...]] = {
+    ("main", SEARCH_TABLE): (ID_COLUMN, *INDEXED_FIELDS, VERSION_COLUMN),
+    (FTS_SCHEMA, "docs"): ("docid", "name", "len"),
+    (FTS_SCHEMA, "terms"): ("docid", "fieldid", "termid"),
+    (FTS_SCHEMA, "dict"): ("termid", "term", "df"),
+    (FTS_SCHEMA, "stats"): ("num_docs", "avgdl"),
+    (FTS_SCHEMA, "fields"): ("fieldid", "field"),
+    (FTS_SCHEMA, "stopwords"): ("sw",),
+}
+
+
+@dataclass(frozen=True)
+class SearchIndexRefresh:
+    """What a refresh of the search index did.
+
+    Attributes:
+        articles: Articles in the index afterwards.
+        added: Articles indexed by this refresh (new or rewritten ones); every article for a full rebuild.
+        removed: Articles taken out of the index (gone from the lake or rewritten since the last refresh).
+        incremental: Whether the existing index was updated rather than rebuilt from scratch.
+    """
+
+    articles: int
+    added: int
+    removed: int
+    incremental: bool
 
 
 def search_index_path(settings: Settings) -> Path:
@@ -34,46 +76,232 @@ def search_index_path(settings: Settings) -> Path:
 
 
 def rebuild_search_index(settings: Settings) -> int:
-    """Rebuild the index from the lake's current ``articles``; returns the number of articles indexed.
+    """Rebuild the index from scratch from the lake's current ``articles``; returns the articles indexed."""
+    return refresh_search_index(settings, full=True).articles
 
-    Called under the writer lock, so temporaries of an earlier build that was killed are removed first.
+
+def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchIndexRefresh:
+    """Bring the index in line with the lake's current ``articles`` and swap it in.
+
+    Updates a copy of the current index for the articles that changed since it was built, unless ``full``
+    is set, there is no index yet, its layout is not the one this module writes (an older version) or more
+    than ``FULL_REBUILD_FRACTION`` of its articles changed: then the index is rebuilt from scratch. Called
+    under the writer lock, so temporaries of an earlier refresh that was killed are removed first.
+
+    Args:
+        settings: Where the warehouse and the index live.
+        full: Rebuild from scratch (maintenance does, to compact the file).
+
+    Returns:
+        The number of articles indexed and how they were indexed.
     """
     target = search_index_path(settings)
-    for stale in target.parent.glob(f".{target.name}.*.tmp"):
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
         stale.unlink(missing_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        con = duckdb.connect(
-            str(temporary),
-            config={
-                "extension_directory": str(settings.extensions_path),
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-            },
-        )
-        try:
-            con.execute("SET enable_progress_bar = false")
-            load_extensions(con, required_extensions(settings))
-            configure_storage(con, settings)
-            con.execute(attach_sql(settings, read_only=True))
-            con.execute(
-                f"CREATE TABLE {SEARCH_TABLE} AS SELECT article_id, title, body FROM {LAKE}.articles "
-                "ORDER BY article_id"
-            )
-            con.execute(f"DETACH {LAKE}")
-            (count,) = con.execute(f"SELECT count(*) FROM {SEARCH_TABLE}").fetchone() or (0,)
-            con.execute(
-                f"PRAGMA create_fts_index('{SEARCH_TABLE}', 'article_id', 'title', 'body', overwrite = 1)"
-            )
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
+        refresh = None
+        if not full and target.is_file() and not _wal_path(target).exists():
+            shutil.copyfile(target, temporary)
+            refresh = _update_index(temporary, settings)
+            if refresh is None:
+                _remove_database(temporary)
+        if refresh is None:
+            refresh = _build_index(temporary, settings)
         kill_point("search-built")
         os.replace(temporary, target)
-        return int(count)
+        return refresh
     finally:
-        temporary.unlink(missing_ok=True)
-        temporary.with_name(temporary.name + ".wal").unlink(missing_ok=True)
+        _remove_database(temporary)
+
+
+def _wal_path(database: Path) -> Path:
+    return database.with_name(database.name + ".wal")
+
+
+def _remove_database(database: Path) -> None:
+    database.unlink(missing_ok=True)
+    _wal_path(database).unlink(missing_ok=True)
+
+
+def _connect(database: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        str(database),
+        config={
+            "extension_directory": str(settings.extensions_path),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+    try:
+        con.execute("SET enable_progress_bar = false")
+        load_extensions(con, required_extensions(settings))
+        configure_storage(con, settings)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    (value,) = con.execute(sql).fetchone() or (0,)
+    return int(value)
+
+
+def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
+    """Index every article into a new database file with ``PRAGMA create_fts_index``."""
+    columns = ", ".join(EXPECTED_LAYOUT[("main", SEARCH_TABLE)])
+    fields = ", ".join(f"'{field}'" for field in INDEXED_FIELDS)
+    con = _connect(database, settings)
+    try:
+        con.execute(attach_sql(settings, read_only=True))
+        con.execute(
+            f"CREATE TABLE {SEARCH_TABLE} AS SELECT {columns} FROM {LAKE}.articles ORDER BY {ID_COLUMN}"
+        )
+        con.execute(f"DETACH {LAKE}")
+        count = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
+        con.execute(
+            f"PRAGMA create_fts_index('{SEARCH_TABLE}', '{ID_COLUMN}', {fields}, "
+            f"stemmer = '{STEMMER}', overwrite = 1)"
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return SearchIndexRefresh(articles=count, added=count, removed=0, incremental=False)
+
+
+def _has_expected_layout(con: duckdb.DuckDBPyConnection) -> bool:
+    rows = con.execute(
+        "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() ORDER BY schema_name, table_name, column_index"
+    ).fetchall()
+    found: dict[tuple[str, str], tuple[str, ...]] = {}
+    for schema, table, column in rows:
+        found[(schema, table)] = (*found.get((schema, table), ()), column)
+    if any(found.get(key) != columns for key, columns in EXPECTED_LAYOUT.items()):
+        return False
+    fields = con.execute(f"SELECT field FROM {FTS_SCHEMA}.fields ORDER BY fieldid").fetchall()
+    return tuple(field for (field,) in fields) == INDEXED_FIELDS
+
+
+def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh | None:
+    """Update the index in ``database`` (a copy of the current one) for the articles that changed.
+
+    An article changed when its ``run_id`` differs from the one indexed: every ingest and reprocess run
+    stamps the rows it writes with its own new ``run_id``. Its old postings are removed and the new row is
+    tokenised with the index's own ``tokenize`` macro, stop words and stemmer, as ``create_fts_index`` does;
+    ``dict.df`` is adjusted by the documents each term gained and lost, and ``stats`` is recomputed.
+
+    Returns:
+        What was done, or None when the index must be rebuilt instead (unexpected layout, large change).
+    """
+    con = _connect(database, settings)
+    try:
+        if not _has_expected_layout(con):
+            return None
+        con.execute(attach_sql(settings, read_only=True))
+        con.execute("BEGIN")
+        con.execute(
+            f"CREATE TEMP TABLE lake_versions AS SELECT {ID_COLUMN}, {VERSION_COLUMN} FROM {LAKE}.articles"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE gone AS SELECT s.{ID_COLUMN} FROM {SEARCH_TABLE} AS s "
+            f"ANTI JOIN lake_versions AS l ON s.{ID_COLUMN} = l.{ID_COLUMN} "
+            f"AND s.{VERSION_COLUMN} IS NOT DISTINCT FROM l.{VERSION_COLUMN}"
+        )
+        con.execute(
+            f"CREATE TEMP TABLE arriving AS SELECT l.{ID_COLUMN}, l.{VERSION_COLUMN} FROM lake_versions AS l "
+            f"ANTI JOIN {SEARCH_TABLE} AS s ON s.{ID_COLUMN} = l.{ID_COLUMN} "
+            f"AND s.{VERSION_COLUMN} IS NOT DISTINCT FROM l.{VERSION_COLUMN}"
+        )
+        indexed = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
+        removed = _count(con, "SELECT count(*) FROM gone")
+        added = _count(con, "SELECT count(*) FROM arriving")
+        if removed + added > FULL_REBUILD_FRACTION * indexed:
+            con.execute("ROLLBACK")
+            return None
+        if removed:
+            _remove_documents(con)
+        if added:
+            _add_documents(con)
+        con.execute(f"DELETE FROM {FTS_SCHEMA}.stats")
+        con.execute(
+            f"INSERT INTO {FTS_SCHEMA}.stats SELECT count(docs.docid) AS num_docs, "
+            f"sum(docs.len) / count(docs.len) AS avgdl FROM {FTS_SCHEMA}.docs AS docs"
+        )
+        articles = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
+        con.execute("COMMIT")
+        con.execute(f"DETACH {LAKE}")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    return SearchIndexRefresh(articles=articles, added=added, removed=removed, incremental=True)
+
+
+def _remove_documents(con: duckdb.DuckDBPyConnection) -> None:
+    """Take the articles in the temp table ``gone`` out of the index, their terms' ``df`` included."""
+    con.execute(
+        f"CREATE TEMP TABLE gone_docs AS SELECT docid FROM {FTS_SCHEMA}.docs "
+        f"WHERE name IN (SELECT {ID_COLUMN} FROM gone)"
+    )
+    con.execute(
+        f"CREATE TEMP TABLE lost_df AS SELECT termid, count(DISTINCT docid) AS lost FROM {FTS_SCHEMA}.terms "
+        "WHERE docid IN (SELECT docid FROM gone_docs) GROUP BY termid"
+    )
+    con.execute(f"DELETE FROM {FTS_SCHEMA}.terms WHERE docid IN (SELECT docid FROM gone_docs)")
+    con.execute(f"DELETE FROM {FTS_SCHEMA}.docs WHERE docid IN (SELECT docid FROM gone_docs)")
+    con.execute(f"DELETE FROM {SEARCH_TABLE} WHERE {ID_COLUMN} IN (SELECT {ID_COLUMN} FROM gone)")
+    con.execute(
+        f"UPDATE {FTS_SCHEMA}.dict AS d SET df = d.df - x.lost FROM lost_df AS x WHERE d.termid = x.termid"
+    )
+    con.execute(f"DELETE FROM {FTS_SCHEMA}.dict WHERE df <= 0")
+
+
+def _add_documents(con: duckdb.DuckDBPyConnection) -> None:
+    """Index the lake's rows for the articles in the temp table ``arriving`` under fresh docids."""
+    columns = ", ".join(f"a.{column}" for column in EXPECTED_LAYOUT[("main", SEARCH_TABLE)])
+    con.execute(
+        f"CREATE TEMP TABLE new_docs AS "
+        f"SELECT (SELECT coalesce(max(docid), -1) FROM {FTS_SCHEMA}.docs) "
+        f"+ row_number() OVER (ORDER BY a.{ID_COLUMN}) AS docid, {columns} "
+        f"FROM {LAKE}.articles AS a SEMI JOIN arriving AS r "
+        f"ON a.{ID_COLUMN} = r.{ID_COLUMN} AND a.{VERSION_COLUMN} IS NOT DISTINCT FROM r.{VERSION_COLUMN}"
+    )
+    tokenized = " UNION ALL ".join(
+        f'SELECT unnest({FTS_SCHEMA}.tokenize(n."{field}")) AS w, n.docid, '
+        f"(SELECT fieldid FROM {FTS_SCHEMA}.fields WHERE field = '{field}') AS fieldid FROM new_docs AS n"
+        for field in INDEXED_FIELDS
+    )
+    con.execute(
+        f"CREATE TEMP TABLE new_terms AS WITH tokenized AS ({tokenized}) "
+        f"SELECT stem(t.w, '{STEMMER}') AS term, t.docid, t.fieldid FROM tokenized AS t "
+        f"WHERE t.w NOT NULL AND len(t.w) > 0 AND t.w NOT IN (SELECT sw FROM {FTS_SCHEMA}.stopwords)"
+    )
+    con.execute(
+        f"INSERT INTO {FTS_SCHEMA}.dict (termid, term, df) "
+        f"SELECT (SELECT coalesce(max(termid), -1) FROM {FTS_SCHEMA}.dict) "
+        f"+ row_number() OVER (ORDER BY n.term), n.term, 0 "
+        f"FROM (SELECT DISTINCT term FROM new_terms) AS n ANTI JOIN {FTS_SCHEMA}.dict AS d ON n.term = d.term"
+    )
+    con.execute(
+        f"INSERT INTO {FTS_SCHEMA}.terms (docid, fieldid, termid) "
+        f"SELECT n.docid, n.fieldid, d.termid FROM new_terms AS n "
+        f"JOIN {FTS_SCHEMA}.dict AS d ON n.term = d.term"
+    )
+    con.execute(
+        f"UPDATE {FTS_SCHEMA}.dict AS d SET df = d.df + x.gained "
+        f"FROM (SELECT term, count(DISTINCT docid) AS gained FROM new_terms GROUP BY term) AS x "
+        "WHERE d.term = x.term"
+    )
+    con.execute(
+        f"INSERT INTO {FTS_SCHEMA}.docs (docid, name, len) "
+        f"SELECT n.docid, n.{ID_COLUMN}, count(t.term) FROM new_docs AS n "
+        f"LEFT JOIN new_terms AS t ON t.docid = n.docid GROUP BY n.docid, n.{ID_COLUMN}"
+    )
+    con.execute(
+        f"INSERT INTO {SEARCH_TABLE} SELECT {', '.join(EXPECTED_LAYOUT[('main', SEARCH_TABLE)])} "
+        f"FROM new_docs ORDER BY {ID_COLUMN}"
+    )
 
 
 SEARCH_SQL = f"""

@@ -76,6 +76,8 @@ def test_changed_file_is_reingested_as_a_new_version(tmp_path: Path) -> None:
     assert after == before
     assert sql(data, "SELECT count(*) FROM articles WHERE body LIKE '%14 pct%'") == [(1,)]
     assert sql(data, "SELECT count(*) FROM articles WHERE body LIKE '%12 pct%'") == [(0,)]
+    indexed = "SELECT article_id, run_id, body FROM {} ORDER BY article_id"
+    assert sql(data, indexed.format("article_search")) == sql(data, indexed.format("articles"))
     third = ingest(sources=[str(landing)], data_dir=str(data))
     assert third["files_new"] == 0
 
@@ -117,6 +119,8 @@ def test_maintenance_compacts_and_keeps_results_and_reprocess_rebuilds(tmp_path:
     runs = dict(sql(data, "SELECT article_id, run_id FROM articles"))
     rebuilt = {article for article, run in runs.items() if run == result["run_id"]}
     assert len(rebuilt) == 4
+    indexed = "SELECT article_id, run_id FROM {} ORDER BY article_id"
+    assert sql(data, indexed.format("article_search")) == sql(data, indexed.format("articles"))
     assert sql(
         data,
         "SELECT count(*) FROM article_entities WHERE article_id NOT IN (SELECT article_id FROM articles)",

@@ -1,0 +1,253 @@
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from newsflow.settings import Settings, load_settings
+from tasks.schema import ARTICLE_COLUMNS, conform
+from tasks.write import write_article_partitions
+from warehouse.catalog import connect_writer, load_extensions
+from warehouse.register import article_table_root, commit_batch
+from warehouse.search import (
+    FTS_SCHEMA,
+    SEARCH_TABLE,
+    SearchIndexRefresh,
+    refresh_search_index,
+    search_index_path,
+)
+
+FIRST_RUN = {
+    "a": (
+        "Harbour bridge repairs",
+        "The council will repair the harbour bridge before winter storms arrive.",
+    ),
+    "b": (
+        "Zeppelin museum opens",
+        "A museum about airships opened downtown; the zeppelin exhibit is popular.",
+    ),
+    "c": ("Election night", "Voters queued at the polls as the election campaign closed with a rally."),
+    "d": ("Football final", "The final ended with a late goal and the fans celebrated in the harbour."),
+    "e": ("Budget talks", "Ministers discussed the budget, taxes and spending on schools and roads."),
+    "f": ("Library hours", "The library extends opening hours on Friday and Saturday for students."),
+    "g": ("Weather warning", "Storms and heavy rain are expected along the coast this weekend."),
+    "h": ("Tech startup", "A startup raised money to build batteries for electric buses."),
+    "i": ("Rail strike", "Train drivers will strike over pay; commuters should expect delays."),
+    "j": ("Concert review", "The orchestra played a bold programme to a full concert hall."),
+    "k": ("Hospital funding", "The hospital receives new funding for nurses and a cancer ward."),
+    "l": ("Port expansion", "The port expansion brings more ships, cranes and jobs to the harbour town."),
+}
+QUERIES = (
+    "harbour",
+    "harbour bridge storms",
+    "election rally budget",
+    "zeppelin",
+    "quasar telescope",
+    "museum",
+    "startup",
+    "tech",
+    "hours",
+    "nothingmatchesthis",
+)
+
+
+def _articles(run_id: str, rows: dict[str, tuple[str | None, str | None]]) -> pl.DataFrame:
+    return conform(
+        pl.DataFrame(
+            {
+                "article_id": list(rows),
+                "source": ["wire"] * len(rows),
+                "content_hash": [f"{run_id}-{article_id}" for article_id in rows],
+                "title": [title for title, _ in rows.values()],
+                "body": [body for _, body in rows.values()],
+                "run_id": [run_id] * len(rows),
+            }
+        ),
+        ARTICLE_COLUMNS,
+    )
+
+
+def _commit(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run_id: str,
+    rows: dict[str, tuple[str | None, str | None]],
+    replaced: list[str],
+) -> None:
+    files = (
+        write_article_partitions(_articles(run_id, rows), article_table_root(settings.lake_path), run_id)
+        if rows
+        else []
+    )
+    commit_batch(
+        con,
+        article_files=files,
+        replaced_article_ids=replaced,
+        tables={},
+        refreshed_files=None,
+        run_row={"run_id": run_id, "state": "completed", "files_seen": len(rows)},
+    )
+
+
+def _open_index(settings: Settings, path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(
+        str(path),
+        read_only=True,
+        config={
+            "extension_directory": str(settings.extensions_path),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+    load_extensions(con, ["fts"])
+    return con
+
+
+def _snapshot(settings: Settings, path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """What a reader can observe of an index: scores per query, stats, dict, documents and postings."""
+    con = _open_index(settings, path)
+    try:
+        observed = {
+            query: con.execute(
+                f"SELECT name, score FROM (SELECT article_id AS name, "
+                f"{FTS_SCHEMA}.match_bm25(article_id, ?) AS score FROM {SEARCH_TABLE}) "
+                "WHERE score IS NOT NULL ORDER BY name",
+                [query],
+            ).fetchall()
+            for query in QUERIES
+        }
+        observed["stats"] = con.execute(f"SELECT num_docs, avgdl FROM {FTS_SCHEMA}.stats").fetchall()
+        observed["dict"] = con.execute(f"SELECT term, df FROM {FTS_SCHEMA}.dict ORDER BY term").fetchall()
+        observed["docs"] = con.execute(f"SELECT name, len FROM {FTS_SCHEMA}.docs ORDER BY name").fetchall()
+        observed["postings"] = con.execute(
+            f"SELECT d.name, t.fieldid, w.term, count(*) FROM {FTS_SCHEMA}.terms AS t "
+            f"JOIN {FTS_SCHEMA}.docs AS d USING (docid) JOIN {FTS_SCHEMA}.dict AS w USING (termid) "
+            "GROUP BY ALL ORDER BY ALL"
+        ).fetchall()
+        observed["articles"] = con.execute(
+            f"SELECT article_id, run_id FROM {SEARCH_TABLE} ORDER BY article_id"
+        ).fetchall()
+        return observed
+    finally:
+        con.close()
+
+
+def _assert_same(
+    incremental: dict[str, list[tuple[object, ...]]], rebuilt: dict[str, list[tuple[object, ...]]]
+) -> None:
+    assert incremental.keys() == rebuilt.keys()
+    for key, rows in rebuilt.items():
+        assert len(incremental[key]) == len(rows), key
+        for got, expected in zip(incremental[key], rows, strict=True):
+            assert got[:-1] == expected[:-1], key
+            if isinstance(expected[-1], float):
+                assert got[-1] == pytest.approx(expected[-1], abs=1e-9), key
+            else:
+                assert got[-1] == expected[-1], key
+
+
+def _rebuilt_snapshot(settings: Settings, tmp_path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The same observations from a from-scratch rebuild, leaving the incremental index in place."""
+    target = search_index_path(settings)
+    kept = tmp_path / "incremental.duckdb"
+    shutil.copyfile(target, kept)
+    try:
+        assert refresh_search_index(settings, full=True).incremental is False
+        return _snapshot(settings, target)
+    finally:
+        shutil.copyfile(kept, target)
+
+
+@pytest.fixture
+def writer(isolated_settings: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = connect_writer(load_settings())
+    yield con
+    con.close()
+
+
+def test_incremental_refreshes_score_exactly_as_a_rebuild(
+    writer: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    settings = load_settings()
+    _commit(writer, settings, "r1", FIRST_RUN, [])
+    first = refresh_search_index(settings)
+    assert first == SearchIndexRefresh(articles=12, added=12, removed=0, incremental=False)
+
+    _commit(
+        writer,
+        settings,
+        "r2",
+        {
+            "a": ("Harbour bridge reopens", "Engineers finished early; the bridge reopens to traffic today."),
+            "m": ("Quasar found", "Astronomers using a new telescope found a distant quasar."),
+            "n": ("Harbour festival", "Boats, music and food fill the harbour for the summer festival."),
+        },
+        ["a", "b"],
+    )
+    second = refresh_search_index(settings)
+    assert second == SearchIndexRefresh(articles=13, added=3, removed=2, incremental=True)
+    incremental = _snapshot(settings, search_index_path(settings))
+    assert incremental["zeppelin"] == [] and incremental["museum"] == []
+    assert all(term != "zeppelin" for term, _ in incremental["dict"])
+    assert [name for name, _ in incremental["quasar telescope"]] == ["m"]
+    assert incremental["articles"][0] == ("a", "r2")
+    _assert_same(incremental, _rebuilt_snapshot(settings, tmp_path))
+
+    _commit(
+        writer,
+        settings,
+        "r3",
+        {
+            "o": ("Museum night", "The zeppelin museum reopens at night with a new exhibit."),
+            "p": (None, None),
+        },
+        ["h"],
+    )
+    third = refresh_search_index(settings)
+    assert third == SearchIndexRefresh(articles=14, added=2, removed=1, incremental=True)
+    incremental = _snapshot(settings, search_index_path(settings))
+    assert [name for name, _ in incremental["zeppelin"]] == ["o"]
+    assert incremental["startup"] == []
+    assert ("p", 0) in incremental["docs"]
+    _assert_same(incremental, _rebuilt_snapshot(settings, tmp_path))
+
+
+def test_a_refresh_with_nothing_changed_keeps_the_index(writer: duckdb.DuckDBPyConnection) -> None:
+    settings = load_settings()
+    _commit(writer, settings, "r1", FIRST_RUN, [])
+    refresh_search_index(settings)
+    before = _snapshot(settings, search_index_path(settings))
+    assert refresh_search_index(settings) == SearchIndexRefresh(
+        articles=12, added=0, removed=0, incremental=True
+    )
+    assert _snapshot(settings, search_index_path(settings)) == before
+
+
+def test_a_large_change_rebuilds_instead(writer: duckdb.DuckDBPyConnection) -> None:
+    settings = load_settings()
+    _commit(writer, settings, "r1", dict(list(FIRST_RUN.items())[:4]), [])
+    refresh_search_index(settings)
+    _commit(writer, settings, "r2", dict(list(FIRST_RUN.items())[4:]), [])
+    refresh = refresh_search_index(settings)
+    assert refresh == SearchIndexRefresh(articles=12, added=12, removed=0, incremental=False)
+
+
+def test_an_index_of_the_older_layout_is_rebuilt(writer: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    settings = load_settings()
+    _commit(writer, settings, "r1", FIRST_RUN, [])
+    refresh_search_index(settings)
+    con = duckdb.connect(str(search_index_path(settings)))
+    try:
+        con.execute(f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN run_id")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    _commit(writer, settings, "r2", {"m": ("Quasar found", "A distant quasar.")}, [])
+    refresh = refresh_search_index(settings)
+    assert refresh == SearchIndexRefresh(articles=13, added=13, removed=0, incremental=False)
+    assert _snapshot(settings, search_index_path(settings))["articles"][-1] == ("m", "r2")
+    assert not list(search_index_path(settings).parent.glob(".search.duckdb.*"))
