@@ -51,6 +51,7 @@ from warehouse.register import (
     mark_abandoned_runs,
     remove_orphan_files,
 )
+from warehouse.search import search_index_exists
 
 LOOKAHEAD_BATCHES = 0
 """Batches read, parsed and enriched ahead while the current one is written and registered."""
@@ -293,7 +294,7 @@ def ingest(
                 known_hashes = _register_prepared(con, settings, run, current, known_hashes, pending)
                 pending = None
                 _report_progress(logger, run, settings, todo.height, current.number)
-            if run.counts.articles_written and settings.search_index:
+            if settings.search_index and (run.counts.articles_written or search_index_exists(settings)):
                 refresh = refresh_search_index(settings)
                 logger.info(
                     "Search index %s: %d articles, %d added, %d removed",

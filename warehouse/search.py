@@ -75,6 +75,10 @@ def search_index_path(settings: Settings) -> Path:
     return (settings.data_dir / "search.duckdb").resolve()
 
 
+def search_index_exists(settings: Settings) -> bool:
+    return search_index_path(settings).is_file()
+
+
 def rebuild_search_index(settings: Settings) -> int:
     """Rebuild the index from scratch from the lake's current ``articles``; returns the articles indexed."""
     return refresh_search_index(settings, full=True).articles
@@ -102,6 +106,9 @@ def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchInd
     try:
         refresh = None
         if not full and target.is_file() and not _wal_path(target).exists():
+            current = _current_articles(target, settings)
+            if current is not None:
+                return SearchIndexRefresh(articles=current, added=0, removed=0, incremental=True)
             shutil.copyfile(target, temporary)
             refresh = _update_index(temporary, settings)
             if refresh is None:
@@ -124,9 +131,10 @@ def _remove_database(database: Path) -> None:
     _wal_path(database).unlink(missing_ok=True)
 
 
-def _connect(database: Path, settings: Settings) -> duckdb.DuckDBPyConnection:
+def _connect(database: Path, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(
         str(database),
+        read_only=read_only,
         config={
             "extension_directory": str(settings.extensions_path),
             "autoinstall_known_extensions": False,
@@ -168,6 +176,29 @@ def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     finally:
         con.close()
     return SearchIndexRefresh(articles=count, added=count, removed=0, incremental=False)
+
+
+def _current_articles(database: Path, settings: Settings) -> int | None:
+    """The number of articles indexed when the index at ``database`` matches the lake, else None.
+
+    Looks without copying the file, so a run that wrote nothing (or only re-checks) pays a read of the
+    article ids and run ids, not a copy of the index.
+    """
+    con = _connect(database, settings, read_only=True)
+    try:
+        if not _has_expected_layout(con):
+            return None
+        con.execute(attach_sql(settings, read_only=True))
+        key = f"s.{ID_COLUMN} = l.{ID_COLUMN} AND s.{VERSION_COLUMN} IS NOT DISTINCT FROM l.{VERSION_COLUMN}"
+        versions = f"(SELECT {ID_COLUMN}, {VERSION_COLUMN} FROM {LAKE}.articles)"
+        changed = _count(
+            con,
+            f"SELECT (SELECT count(*) FROM {SEARCH_TABLE} AS s ANTI JOIN {versions} AS l ON {key}) "
+            f"+ (SELECT count(*) FROM {versions} AS l ANTI JOIN {SEARCH_TABLE} AS s ON {key})",
+        )
+        return None if changed else _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
+    finally:
+        con.close()
 
 
 def _has_expected_layout(con: duckdb.DuckDBPyConnection) -> bool:

@@ -221,10 +221,13 @@ def test_a_refresh_with_nothing_changed_keeps_the_index(writer: duckdb.DuckDBPyC
     _commit(writer, settings, "r1", FIRST_RUN, [])
     refresh_search_index(settings)
     before = _snapshot(settings, search_index_path(settings))
+    file_before = search_index_path(settings).stat()
     assert refresh_search_index(settings) == SearchIndexRefresh(
         articles=12, added=0, removed=0, incremental=True
     )
     assert _snapshot(settings, search_index_path(settings)) == before
+    file_after = search_index_path(settings).stat()
+    assert (file_after.st_ino, file_after.st_mtime_ns) == (file_before.st_ino, file_before.st_mtime_ns)
 
 
 def test_a_large_change_rebuilds_instead(writer: duckdb.DuckDBPyConnection) -> None:
