@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     http_concurrency: int = Field(default=8, ge=1, description="HTTP requests at once, in total.")
     http_per_host: int = Field(default=4, ge=1, description="HTTP requests at once to one host.")
     search_index: bool = Field(default=True, description="Rebuild the full-text index after runs that write.")
+    duckdb_memory_limit: str = Field(
+        default="1GB",
+        description="DuckDB memory limit of the writer's connections (catalog, story grouping, search "
+        "index); beyond it DuckDB spills to DATA_DIR/.duckdb-spill.",
+    )
     lock_timeout_seconds: float = Field(
         default=3600.0, description="How long a run waits for another writer."
     )

@@ -125,6 +125,13 @@ def new_connection(settings: Settings) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def limit_memory(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Bound a writing connection's memory; what does not fit spills under the data dir."""
+    spill = settings.data_dir / ".duckdb-spill"
+    con.execute(f"SET memory_limit = '{quoted(settings.duckdb_memory_limit)}'")
+    con.execute(f"SET temp_directory = '{quoted(str(spill))}'")
+
+
 def quoted(text: str) -> str:
     """``text`` as the inside of a single-quoted SQL string literal."""
     return text.replace("'", "''")
@@ -234,6 +241,7 @@ def connect_writer(settings: Settings, logger: Logger | None = None) -> duckdb.D
         Path(settings.lake_path).mkdir(parents=True, exist_ok=True)
     con = new_connection(settings)
     try:
+        limit_memory(con, settings)
         retry_on_conflict(
             lambda: _attach_and_define(con, settings), "creating the warehouse's tables and views", logger
         )

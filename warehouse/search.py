@@ -29,6 +29,7 @@ from warehouse.catalog import (
     LAKE,
     attach_sql,
     configure_storage,
+    limit_memory,
     load_extensions,
     reader,
     required_extensions,
@@ -145,6 +146,8 @@ def _connect(database: Path, settings: Settings, read_only: bool = False) -> duc
         con.execute("SET enable_progress_bar = false")
         load_extensions(con, required_extensions(settings))
         configure_storage(con, settings)
+        if not read_only:
+            limit_memory(con, settings)
     except BaseException:
         con.close()
         raise
