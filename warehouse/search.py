@@ -55,6 +55,19 @@ EXPECTED_LAYOUT: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+_VERSIONS = f"(SELECT {ID_COLUMN}, {VERSION_COLUMN} FROM {LAKE}.articles)"
+_SAME_VERSION = (
+    f"s.{ID_COLUMN} = l.{ID_COLUMN} AND s.{VERSION_COLUMN} IS NOT DISTINCT FROM l.{VERSION_COLUMN}"
+)
+_GONE_SQL = f"SELECT s.{ID_COLUMN} FROM {SEARCH_TABLE} AS s ANTI JOIN {_VERSIONS} AS l ON {_SAME_VERSION}"
+"""Articles indexed that the lake no longer holds as indexed (removed, or rewritten by a later run)."""
+_ARRIVING_SQL = (
+    f"SELECT l.{ID_COLUMN}, l.{VERSION_COLUMN} FROM {_VERSIONS} AS l "
+    f"ANTI JOIN {SEARCH_TABLE} AS s ON {_SAME_VERSION}"
+)
+"""Articles of the lake not in the index as they are now (new, or rewritten by a later run)."""
+
+
 @dataclass(frozen=True)
 class SearchIndexRefresh:
     """What a refresh of the search index did.
@@ -80,18 +93,14 @@ def search_index_exists(settings: Settings) -> bool:
     return search_index_path(settings).is_file()
 
 
-def rebuild_search_index(settings: Settings) -> int:
-    """Rebuild the index from scratch from the lake's current ``articles``; returns the articles indexed."""
-    return refresh_search_index(settings, full=True).articles
-
-
 def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchIndexRefresh:
     """Bring the index in line with the lake's current ``articles`` and swap it in.
 
-    Updates a copy of the current index for the articles that changed since it was built, unless ``full``
-    is set, there is no index yet, its layout is not the one this module writes (an older version) or more
-    than ``FULL_REBUILD_FRACTION`` of its articles changed: then the index is rebuilt from scratch. Called
-    under the writer lock, so temporaries of an earlier refresh that was killed are removed first.
+    Leaves an index that matches the lake as it is; else updates a copy of it for the articles that changed
+    since it was built, unless ``full`` is set, there is no index yet, its layout is not the one this module
+    writes (an older version) or more than ``FULL_REBUILD_FRACTION`` of its articles changed: then the index
+    is rebuilt from scratch. Called under the writer lock, so temporaries of an earlier refresh that was
+    killed are removed first.
 
     Args:
         settings: Where the warehouse and the index live.
@@ -105,16 +114,13 @@ def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchInd
         stale.unlink(missing_ok=True)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        refresh = None
-        if not full and target.is_file() and not _wal_path(target).exists():
-            current = _current_articles(target, settings)
-            if current is not None:
-                return SearchIndexRefresh(articles=current, added=0, removed=0, incremental=True)
+        change = None if full else _pending_change(target, settings)
+        if change is not None and not change.added and not change.removed:
+            return change
+        if change is not None and change.added + change.removed <= FULL_REBUILD_FRACTION * change.articles:
             shutil.copyfile(target, temporary)
             refresh = _update_index(temporary, settings)
-            if refresh is None:
-                _remove_database(temporary)
-        if refresh is None:
+        else:
             refresh = _build_index(temporary, settings)
         kill_point("search-built")
         os.replace(temporary, target)
@@ -132,7 +138,8 @@ def _remove_database(database: Path) -> None:
     _wal_path(database).unlink(missing_ok=True)
 
 
-def _connect(database: Path, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect_index(database: Path, settings: Settings, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to an index file with the extensions it needs; a writing one under the memory limit."""
     con = duckdb.connect(
         str(database),
         read_only=read_only,
@@ -163,7 +170,7 @@ def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     """Index every article into a new database file with ``PRAGMA create_fts_index``."""
     columns = ", ".join(EXPECTED_LAYOUT[("main", SEARCH_TABLE)])
     fields = ", ".join(f"'{field}'" for field in INDEXED_FIELDS)
-    con = _connect(database, settings)
+    con = connect_index(database, settings)
     try:
         con.execute(attach_sql(settings, read_only=True))
         con.execute(
@@ -181,25 +188,25 @@ def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     return SearchIndexRefresh(articles=count, added=count, removed=0, incremental=False)
 
 
-def _current_articles(database: Path, settings: Settings) -> int | None:
-    """The number of articles indexed when the index at ``database`` matches the lake, else None.
+def _pending_change(database: Path, settings: Settings) -> SearchIndexRefresh | None:
+    """What an incremental refresh of the index at ``database`` would do, or None when it cannot.
 
-    Looks without copying the file, so a run that wrote nothing (or only re-checks) pays a read of the
-    article ids and run ids, not a copy of the index.
+    Looks without copying the file (no index, a WAL beside it, or another layout give None), so a run that
+    changed nothing pays a read of the article ids and run ids, not a copy of the index.
     """
-    con = _connect(database, settings, read_only=True)
+    if not database.is_file() or _wal_path(database).exists():
+        return None
+    con = connect_index(database, settings, read_only=True)
     try:
         if not _has_expected_layout(con):
             return None
         con.execute(attach_sql(settings, read_only=True))
-        key = f"s.{ID_COLUMN} = l.{ID_COLUMN} AND s.{VERSION_COLUMN} IS NOT DISTINCT FROM l.{VERSION_COLUMN}"
-        versions = f"(SELECT {ID_COLUMN}, {VERSION_COLUMN} FROM {LAKE}.articles)"
-        changed = _count(
-            con,
-            f"SELECT (SELECT count(*) FROM {SEARCH_TABLE} AS s ANTI JOIN {versions} AS l ON {key}) "
-            f"+ (SELECT count(*) FROM {versions} AS l ANTI JOIN {SEARCH_TABLE} AS s ON {key})",
+        return SearchIndexRefresh(
+            articles=_count(con, f"SELECT count(*) FROM {SEARCH_TABLE}"),
+            added=_count(con, f"SELECT count(*) FROM ({_ARRIVING_SQL})"),
+            removed=_count(con, f"SELECT count(*) FROM ({_GONE_SQL})"),
+            incremental=True,
         )
-        return None if changed else _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
     finally:
         con.close()
 
@@ -218,42 +225,22 @@ def _has_expected_layout(con: duckdb.DuckDBPyConnection) -> bool:
     return tuple(field for (field,) in fields) == INDEXED_FIELDS
 
 
-def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh | None:
+def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     """Update the index in ``database`` (a copy of the current one) for the articles that changed.
 
     An article changed when its ``run_id`` differs from the one indexed: every ingest and reprocess run
     stamps the rows it writes with its own new ``run_id``. Its old postings are removed and the new row is
     tokenised with the index's own ``tokenize`` macro, stop words and stemmer, as ``create_fts_index`` does;
     ``dict.df`` is adjusted by the documents each term gained and lost, and ``stats`` is recomputed.
-
-    Returns:
-        What was done, or None when the index must be rebuilt instead (unexpected layout, large change).
     """
-    con = _connect(database, settings)
+    con = connect_index(database, settings)
     try:
-        if not _has_expected_layout(con):
-            return None
         con.execute(attach_sql(settings, read_only=True))
         con.execute("BEGIN")
-        con.execute(
-            f"CREATE TEMP TABLE lake_versions AS SELECT {ID_COLUMN}, {VERSION_COLUMN} FROM {LAKE}.articles"
-        )
-        con.execute(
-            f"CREATE TEMP TABLE gone AS SELECT s.{ID_COLUMN} FROM {SEARCH_TABLE} AS s "
-            f"ANTI JOIN lake_versions AS l ON s.{ID_COLUMN} = l.{ID_COLUMN} "
-            f"AND s.{VERSION_COLUMN} IS NOT DISTINCT FROM l.{VERSION_COLUMN}"
-        )
-        con.execute(
-            f"CREATE TEMP TABLE arriving AS SELECT l.{ID_COLUMN}, l.{VERSION_COLUMN} FROM lake_versions AS l "
-            f"ANTI JOIN {SEARCH_TABLE} AS s ON s.{ID_COLUMN} = l.{ID_COLUMN} "
-            f"AND s.{VERSION_COLUMN} IS NOT DISTINCT FROM l.{VERSION_COLUMN}"
-        )
-        indexed = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
+        con.execute(f"CREATE TEMP TABLE gone AS {_GONE_SQL}")
+        con.execute(f"CREATE TEMP TABLE arriving AS {_ARRIVING_SQL}")
         removed = _count(con, "SELECT count(*) FROM gone")
         added = _count(con, "SELECT count(*) FROM arriving")
-        if removed + added > FULL_REBUILD_FRACTION * indexed:
-            con.execute("ROLLBACK")
-            return None
         if removed:
             _remove_documents(con)
         if added:

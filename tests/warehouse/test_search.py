@@ -11,12 +11,13 @@ import pytest
 from newsflow.settings import Settings, load_settings
 from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.write import write_article_partitions
-from warehouse.catalog import connect_writer, load_extensions
+from warehouse.catalog import connect_writer
 from warehouse.register import article_table_root, commit_batch
 from warehouse.search import (
     FTS_SCHEMA,
     SEARCH_TABLE,
     SearchIndexRefresh,
+    connect_index,
     refresh_search_index,
     search_index_path,
 )
@@ -93,23 +94,9 @@ def _commit(
     )
 
 
-def _open_index(settings: Settings, path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(
-        str(path),
-        read_only=True,
-        config={
-            "extension_directory": str(settings.extensions_path),
-            "autoinstall_known_extensions": False,
-            "autoload_known_extensions": False,
-        },
-    )
-    load_extensions(con, ["fts"])
-    return con
-
-
 def _snapshot(settings: Settings, path: Path) -> dict[str, list[tuple[object, ...]]]:
     """What a reader can observe of an index: scores per query, stats, dict, documents and postings."""
-    con = _open_index(settings, path)
+    con = connect_index(path, settings, read_only=True)
     try:
         observed = {
             query: con.execute(
