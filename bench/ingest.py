@@ -95,6 +95,7 @@ def measure_peak_rss(sources: list[str], data_dir: Path, env: dict[str, str]) ->
 
 
 STAGES = (
+    "setup",
     "discover",
     "diff",
     "read",

@@ -155,7 +155,8 @@ def _register_prepared(
     run.counts.files_unchanged += unchanged
     run.counts.files_new -= unchanged
     records = enriched.articles
-    known_records = load_record_manifest(con, records["record_key"].unique().to_list())
+    with timing.timed("identify"):
+        known_records = load_record_manifest(con, records["record_key"].unique().to_list())
     identified = identify_articles(records, known_hashes, known_records)
     fresh = identified.filter(pl.col("status") == "ingested")
     _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
@@ -251,21 +252,25 @@ def ingest(
     started = time.perf_counter()
     timing.take()
     with _writer_guard(settings, logger):
-        con = connect_writer(settings, logger)
+        with timing.timed("setup"):
+            con = connect_writer(settings, logger)
         try:
             grace_start = (
                 utc_now() - timedelta(seconds=settings.writer_grace_seconds)
                 if settings.catalog_is_shared
                 else None
             )
-            abandoned = mark_abandoned_runs(con, grace_start, logger)
-            orphans = remove_orphan_files(con, settings.lake_path, grace_start, logger)
+            with timing.timed("setup"):
+                abandoned = mark_abandoned_runs(con, grace_start, logger)
+                orphans = remove_orphan_files(con, settings.lake_path, grace_start, logger)
             if abandoned or orphans:
                 logger.info(
                     "Repaired after an interrupted run: %d run(s), %d orphan file(s)", abandoned, len(orphans)
                 )
             listing = discover_files(chosen, source_name)
-            plan = diff_against_manifest(listing, load_file_manifest(con))
+            with timing.timed("setup"):
+                manifest = load_file_manifest(con)
+            plan = diff_against_manifest(listing, manifest)
             counts = run.counts
             counts.files_seen = plan.height
             counts.files_unchanged = plan.filter(pl.col("change") == "unchanged").height
@@ -276,7 +281,8 @@ def ingest(
             counts.skipped = newly_skipped.height
             pending: pl.DataFrame | None = _skipped_rows(newly_skipped, run.run_id, utc_now())
             todo = plan.filter(pl.col("skip_reason").is_null() & (pl.col("change") != "unchanged"))
-            known_hashes = conform(load_content_hashes(con), KNOWN_HASHES_SCHEMA)
+            with timing.timed("setup"):
+                known_hashes = conform(load_content_hashes(con), KNOWN_HASHES_SCHEMA)
             progress.report(0, todo.height)
             todo_batches = list(batches(todo, settings.batch_size))
             in_flight: deque[PendingBatch] = deque()

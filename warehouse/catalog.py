@@ -6,7 +6,7 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -225,9 +225,16 @@ def _attach_and_define(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
     if LAKE not in attached:
         con.execute(attach_sql(settings, read_only=False))
     con.execute(f"USE {LAKE}")
-    migrate_tables(con)
-    partition_tables(con)
-    create_views(con)
+    con.execute("BEGIN")
+    try:
+        migrate_tables(con)
+        partition_tables(con)
+        create_views(con)
+        con.execute("COMMIT")
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
 
 
 def connect_writer(settings: Settings, logger: Logger | None = None) -> duckdb.DuckDBPyConnection:

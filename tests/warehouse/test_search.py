@@ -241,3 +241,36 @@ def test_an_index_of_the_older_layout_is_rebuilt(writer: duckdb.DuckDBPyConnecti
     assert refresh == SearchIndexRefresh(articles=13, added=13, removed=0, incremental=False)
     assert _snapshot(settings, search_index_path(settings))["articles"][-1] == ("m", "r2")
     assert not list(search_index_path(settings).parent.glob(".search.duckdb.*"))
+
+
+TRICKY = {
+    "q1": ("Café in Zürich", "A naïve “We will” said the NATO’s chief; the 30-year-old U.S. envoy agreed."),
+    "q2": ("İstanbul ﬁnance", "Prices rose ½ point, x² grew\u00a0fast — word—word\tand\u2009thin spaces."),
+    "q3": ("北京 news", "مرحبا بالعالم and émigré crème brûlée, ÆON Ørsted STRASSE Straße 🎉 ok."),
+    "q4": ("the and of", "it is what it is"),
+    "q5": (None, "Only a body, with 'single' and \"double\" quotes and back`ticks` and a|pipe."),
+    "q6": ("Title only", None),
+}
+
+
+def test_the_index_is_the_one_create_fts_index_builds(
+    writer: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    settings = load_settings()
+    _commit(writer, settings, "r1", {**FIRST_RUN, **TRICKY}, [])
+    refresh_search_index(settings, full=True)
+    ours = _snapshot(settings, search_index_path(settings))
+    reference = tmp_path / "reference.duckdb"
+    con = connect_index(reference, settings)
+    try:
+        con.execute(f"ATTACH '{search_index_path(settings)}' AS ours (READ_ONLY)")
+        con.execute(f"CREATE TABLE {SEARCH_TABLE} AS SELECT * FROM ours.{SEARCH_TABLE} ORDER BY article_id")
+        con.execute("DETACH ours")
+        con.execute(
+            f"PRAGMA create_fts_index('{SEARCH_TABLE}', 'article_id', 'title', 'body', stemmer = 'porter')"
+        )
+    finally:
+        con.close()
+    expected = _snapshot(settings, reference)
+    assert {term for term, _ in expected["dict"]} >= {"cafe", "zurich", "“we", "北京", "grew\u00a0fast"}
+    _assert_same(ours, expected)
