@@ -53,8 +53,18 @@ from warehouse.register import (
 )
 from warehouse.search import search_index_exists
 
-LOOKAHEAD_BATCHES = 0
-"""Batches read, parsed and enriched ahead while the current one is written and registered."""
+
+def batches_ahead(settings: Settings) -> int:
+    """How many batches are prepared ahead of the one being written and registered.
+
+    With full enrichment the next batch's parsing and enrichment run on the task threads while this
+    thread groups stories, writes and registers (DuckDB work), which is quicker on two cores; basic
+    enrichment has little to overlap and keeps its memory low with none.
+    """
+    if settings.batches_ahead is not None:
+        return settings.batches_ahead
+    return 1 if settings.enrichment == "full" else 0
+
 
 INGESTED_FILES_COLUMNS = (
     "uri",
@@ -286,15 +296,16 @@ def ingest(
             progress.report(0, todo.height)
             todo_batches = list(batches(todo, settings.batch_size))
             in_flight: deque[PendingBatch] = deque()
+            ahead = batches_ahead(settings)
             for number, batch in enumerate(todo_batches):
                 in_flight.append(_submit_batch(settings, batch, number, mapping))
-                if len(in_flight) <= LOOKAHEAD_BATCHES:
+                if len(in_flight) <= ahead:
                     continue
                 known_hashes = _register_prepared(
                     con, settings, run, in_flight.popleft(), known_hashes, pending
                 )
                 pending = None
-                _report_progress(logger, run, settings, todo.height, number - LOOKAHEAD_BATCHES)
+                _report_progress(logger, run, settings, todo.height, number - ahead)
             while in_flight:
                 current = in_flight.popleft()
                 known_hashes = _register_prepared(con, settings, run, current, known_hashes, pending)

@@ -82,6 +82,12 @@ class Settings(BaseSettings):
         default=None, description="DuckDB extension directory; default: ~/.cache/newsflow/duckdb_extensions."
     )
     batch_size: int = Field(default=4000, ge=1, description="Files per batch task run.")
+    batches_ahead: int | None = Field(
+        default=None,
+        ge=0,
+        description="Batches read, parsed and enriched while the one before is written and registered; "
+        "default: 1 with full enrichment (quicker, one more batch in memory), 0 with basic.",
+    )
     max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Larger files are quarantined.")
     languages: list[str] = Field(
         default=list(DEFAULT_LANGUAGES), description="Languages the detector may answer."

@@ -45,7 +45,7 @@ ID_COLUMN = "article_id"
 VERSION_COLUMN = "run_id"
 INDEXED_FIELDS = ("title", "body")
 STEMMER = "porter"
-CHUNK_ROWS = 10_000
+CHUNK_ROWS = 5_000
 """Articles indexed at a time: the memory an index update needs is that of one chunk."""
 FTS_WORD = r"[^0-9!@#$%^&*()_+={}\[\]:;<>,.?~\\/|'\"`\-\t\n\f\r ]+"
 """A word as the fts ``tokenize`` macro cuts text: a run of anything but ASCII digits, ASCII punctuation and
@@ -336,7 +336,7 @@ def index_words(articles: pl.DataFrame) -> pl.DataFrame:
         .slice(offset, half)
         .select(
             doc=pl.int_range(pl.len(), dtype=pl.UInt32) + offset,
-            fieldid=pl.lit(fieldid, pl.Int64),
+            fieldid=pl.lit(fieldid, pl.UInt8),
             word=pl.col(field).str.extract_all(FTS_WORD),
         )
         .explode("word")
@@ -357,6 +357,7 @@ def _add_chunk(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
     first = _count(con, f"SELECT coalesce(max(docid), -1) + 1 FROM {FTS_SCHEMA}.docs")
     words = index_words(docs).with_columns(key=pl.col("word").hash(_WORD_KEY_SEED))
     vocabulary = words.select("key", "word").gather(words["key"].arg_unique())
+    words = words.drop("word")
     con.register("chunk_words", vocabulary.to_arrow())
     try:
         con.execute(
@@ -376,8 +377,8 @@ def _add_chunk(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
     termids = con.execute(
         f"SELECT c.key, d.termid FROM chunk_terms AS c JOIN {FTS_SCHEMA}.dict AS d USING (term)"
     ).pl()
-    postings = words.select("doc", "fieldid", "key").join(termids, on="key").select(
-        docid=pl.col("doc").cast(pl.Int64) + first, fieldid="fieldid", termid="termid"
+    postings = words.join(termids, on="key").select(
+        docid=pl.col("doc").cast(pl.Int64) + first, fieldid=pl.col("fieldid").cast(pl.Int64), termid="termid"
     )
     gained = postings.group_by("termid").agg(gained=pl.col("docid").n_unique().cast(pl.Int64))
     lengths = postings.group_by("docid").agg(len=pl.len().cast(pl.Int64))
