@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,12 +28,18 @@ class RunCounts:
     skipped: int = 0
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
     by_source: dict[tuple[str, str], int] = field(default_factory=dict)
-    entity_mentions: dict[tuple[str, str], int] = field(default_factory=dict)
+    entity_mentions: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"entity": pl.String(), "entity_type": pl.String(), "mentions": pl.Int64()}
+        )
+    )
+    """Mentions per entity over the run's new articles, summed batch by batch."""
     quarantined_examples: list[tuple[str, str]] = field(default_factory=list)
 
     def totals(self) -> dict[str, int]:
         """The counts ``newsflow ingest --json`` prints, and ``skipped``."""
-        return {name: value for name, value in asdict(self).items() if isinstance(value, int)}
+        values = {spec.name: getattr(self, spec.name) for spec in fields(self)}
+        return {name: value for name, value in values.items() if isinstance(value, int)}
 
 
 @dataclass
@@ -121,10 +127,12 @@ def publish_run_artifacts(run: RunState, state: str, duration_seconds: float) ->
         f"- {counts.duplicates} duplicates, {counts.quarantined} quarantined, {counts.skipped} skipped",
         f"- duration {duration_seconds:.1f} s",
     ]
-    top = sorted(counts.entity_mentions.items(), key=lambda item: -item[1])[:10]
-    if top:
+    top = counts.entity_mentions.sort(
+        ["mentions", "entity", "entity_type"], descending=[True, False, False]
+    ).head(10)
+    if top.height:
         lines += ["", "## Top entities", "", "| entity | type | mentions |", "|---|---|---|"]
-        lines += [f"| {_cell(entity)} | {kind} | {number} |" for (entity, kind), number in top]
+        lines += [f"| {_cell(entity)} | {kind} | {number} |" for entity, kind, number in top.iter_rows()]
     if counts.quarantine_reasons:
         lines += ["", "## Quarantined", "", "| reason | files |", "|---|---|"]
         lines += [

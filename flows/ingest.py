@@ -124,11 +124,16 @@ def _tally(counts: RunCounts, identified: pl.DataFrame, entities: pl.DataFrame) 
         counts.quarantine_reasons[reason] = counts.quarantine_reasons.get(reason, 0) + number
     room = 20 - len(counts.quarantined_examples)
     counts.quarantined_examples += quarantined.select("uri", "reason").head(max(room, 0)).rows()
-    for entity, kind, number in (
-        entities.group_by("entity", "entity_type").agg(pl.col("mentions").sum()).iter_rows()
-    ):
-        key = (entity, kind)
-        counts.entity_mentions[key] = counts.entity_mentions.get(key, 0) + number
+    counts.entity_mentions = (
+        pl.concat(
+            [
+                counts.entity_mentions,
+                entities.select("entity", "entity_type", pl.col("mentions").cast(pl.Int64)),
+            ]
+        )
+        .group_by("entity", "entity_type")
+        .agg(pl.col("mentions").sum())
+    )
 
 
 @dataclass
