@@ -19,24 +19,21 @@ from tasks.near_duplicates import (
     signature_rows,
 )
 
+_BOILERPLATE_SQL = """
+SELECT shingle_hash FROM article_signatures
+WHERE slot < $anchors AND shingle_hash IN (SELECT shingle_hash FROM incoming_anchors)
+GROUP BY shingle_hash
+HAVING count(*) > $bucket
+"""
+
 _PAIRS_SQL = """
-WITH matched AS MATERIALIZED (
-    SELECT n.u, s.article_id, s.shingle_hash, s.story_id, s.n_shingles
-    FROM incoming_anchors n JOIN article_signatures s USING (shingle_hash)
-    WHERE s.slot < $anchors
-),
-boilerplate AS (
-    SELECT shingle_hash FROM matched GROUP BY shingle_hash HAVING count(DISTINCT article_id) > $bucket
-)
-SELECT u, article_id, count(*) AS shared, any_value(story_id) AS story_id, any_value(n_shingles) AS n_shingles
-FROM matched ANTI JOIN boilerplate USING (shingle_hash)
-GROUP BY u, article_id
+SELECT n.u, s.article_id, count(*) AS shared, any_value(s.story_id) AS story_id,
+       any_value(s.n_shingles) AS n_shingles
+FROM incoming_anchors n JOIN article_signatures s USING (shingle_hash)
+WHERE s.slot < $anchors
+GROUP BY n.u, s.article_id
 HAVING count(*) >= $shared
 """
-"""Stored articles sharing at least ``$shared`` anchor hashes with each new one, in one scan of the table.
-
-A hash among the anchors of more than ``$bucket`` stored articles is boilerplate and does not count; every
-stored anchor row with a hash of the batch is matched, so that count is exact."""
 
 _ARTICLES_SQL = """
 SELECT article_id, any_value(story_id) AS story_id, any_value(published_at) AS published_at,
@@ -77,8 +74,17 @@ def load_stored_candidates(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) ->
         :func:`tasks.near_duplicates.assign_story_ids` gives with every stored row.
     """
     anchors = new_anchors(new)
-    parameters = {"anchors": nd.NUM_ANCHORS, "bucket": nd.MAX_BUCKET, "shared": nd.MIN_SHARED}
-    matched = _query(con, _PAIRS_SQL, parameters, incoming_anchors=anchors)
+    limits = {"anchors": nd.NUM_ANCHORS, "bucket": nd.MAX_BUCKET, "shared": nd.MIN_SHARED}
+    boilerplate = _query(
+        con,
+        _BOILERPLATE_SQL,
+        {"anchors": limits["anchors"], "bucket": limits["bucket"]},
+        incoming_anchors=anchors,
+    )
+    anchors = anchors.join(boilerplate, on="shingle_hash", how="anti")
+    matched = _query(
+        con, _PAIRS_SQL, {"anchors": limits["anchors"], "shared": limits["shared"]}, incoming_anchors=anchors
+    )
     pairs = matched.select(list(STORED_PAIRS_SCHEMA)).cast(STORED_PAIRS_SCHEMA)  # type: ignore[arg-type]
     settled = matched.select("article_id", "story_id", "n_shingles").unique("article_id")
     wanted = pl.concat([needs_sketch(new, pairs, settled), new.select("article_id")]).unique()
