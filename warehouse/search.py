@@ -192,12 +192,10 @@ def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
             f"PRAGMA create_fts_index('{SEARCH_TABLE}', '{ID_COLUMN}', {fields}, "
             f"stemmer = '{STEMMER}', overwrite = 1)"
         )
-        con.execute("BEGIN")
         con.execute(f"CREATE TEMP TABLE arriving AS {_ARRIVING_SQL}")
         _add_documents(con)
         _recount(con)
         count = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
-        con.execute("COMMIT")
         con.execute(f"DETACH {LAKE}")
         con.execute("CHECKPOINT")
     finally:
@@ -256,7 +254,8 @@ def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     An article changed when its ``run_id`` differs from the one indexed: every ingest and reprocess run
     stamps the rows it writes with its own new ``run_id``. Its old postings are removed and the new row is
     indexed as a build indexes it; ``dict.df`` is adjusted by the documents each term gained and lost, and
-    ``stats`` is recomputed.
+    ``stats`` is recomputed. The copy is private until it is swapped in, so its statements commit one by one
+    (DuckDB can then write finished data out rather than hold a whole update in memory).
     """
     con = connect_index(database, settings)
     try:
@@ -264,6 +263,7 @@ def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh:
         con.execute("BEGIN")
         con.execute(f"CREATE TEMP TABLE gone AS {_GONE_SQL}")
         con.execute(f"CREATE TEMP TABLE arriving AS {_ARRIVING_SQL}")
+        con.execute("COMMIT")
         removed = _count(con, "SELECT count(*) FROM gone")
         added = _count(con, "SELECT count(*) FROM arriving")
         if removed:
@@ -272,7 +272,6 @@ def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh:
             _add_documents(con)
         _recount(con)
         articles = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
-        con.execute("COMMIT")
         con.execute(f"DETACH {LAKE}")
         con.execute("CHECKPOINT")
     finally:
