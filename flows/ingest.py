@@ -285,6 +285,7 @@ def ingest(
             listing = discover_files(chosen, source_name)
             with timing.timed("setup"):
                 manifest = load_file_manifest(con)
+                known_hashes = conform(load_content_hashes(con), KNOWN_HASHES_SCHEMA)
             plan = diff_against_manifest(listing, manifest)
             counts = run.counts
             counts.files_seen = plan.height
@@ -296,8 +297,6 @@ def ingest(
             counts.skipped = newly_skipped.height
             pending: pl.DataFrame | None = _skipped_rows(newly_skipped, run.run_id, utc_now())
             todo = plan.filter(pl.col("skip_reason").is_null() & (pl.col("change") != "unchanged"))
-            with timing.timed("setup"):
-                known_hashes = conform(load_content_hashes(con), KNOWN_HASHES_SCHEMA)
             progress.report(0, todo.height)
             todo_batches = list(batches(todo, settings.batch_size))
             in_flight: deque[PendingBatch] = deque()

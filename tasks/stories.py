@@ -18,6 +18,7 @@ from tasks.near_duplicates import (
     new_anchors,
     signature_rows,
 )
+from warehouse.catalog import registered
 
 _BOILERPLATE_SQL = """
 SELECT shingle_hash FROM article_signatures
@@ -48,13 +49,8 @@ GROUP BY article_id
 def _query(
     con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, int], **frames: pl.DataFrame
 ) -> pl.DataFrame:
-    for name, frame in frames.items():
-        con.register(name, frame.to_arrow())
-    try:
+    with registered(con, **frames):
         return con.execute(sql, parameters).pl()
-    finally:
-        for name in frames:
-            con.unregister(name)
 
 
 def load_stored_candidates(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) -> StoredCandidates:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 import duckdb_extensions
+import polars as pl
 
 from newsflow.settings import Settings
 from warehouse.retry import Logger, retry_on_conflict
@@ -132,6 +133,31 @@ def limit_memory(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     con.execute(f"SET temp_directory = '{quoted(str(spill))}'")
 
 
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **frames: pl.DataFrame) -> Iterator[None]:
+    """Each frame readable by SQL on ``con`` under its keyword's name for the ``with`` block."""
+    for name, frame in frames.items():
+        con.register(name, frame.to_arrow())
+    try:
+        yield
+    finally:
+        for name in frames:
+            con.unregister(name)
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The ``with`` block as one transaction: committed at its end, rolled back when it raises."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        con.execute("COMMIT")
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
+        raise
+
+
 def quoted(text: str) -> str:
     """``text`` as the inside of a single-quoted SQL string literal."""
     return text.replace("'", "''")
@@ -225,16 +251,10 @@ def _attach_and_define(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
     if LAKE not in attached:
         con.execute(attach_sql(settings, read_only=False))
     con.execute(f"USE {LAKE}")
-    con.execute("BEGIN")
-    try:
+    with transaction(con):
         migrate_tables(con)
         partition_tables(con)
         create_views(con)
-        con.execute("COMMIT")
-    except BaseException:
-        with suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        raise
 
 
 def connect_writer(settings: Settings, logger: Logger | None = None) -> duckdb.DuckDBPyConnection:

@@ -12,7 +12,7 @@ import duckdb
 import polars as pl
 
 from newsflow.faults import kill_point
-from warehouse.catalog import LAKE, is_remote
+from warehouse.catalog import LAKE, is_remote, registered, transaction
 from warehouse.retry import Logger, retry_on_conflict
 
 ARTICLE_TABLE_DIR = ("main", "articles")
@@ -38,8 +38,7 @@ def load_file_manifest(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 def load_record_manifest(con: duckdb.DuckDBPyConnection, record_keys: list[str]) -> pl.DataFrame:
     """The latest ``record_key, sha256, article_id, status`` for the given records."""
     keys = pl.DataFrame({"record_key": record_keys}, schema={"record_key": pl.String()})
-    con.register("wanted_records", keys.to_arrow())
-    try:
+    with registered(con, wanted_records=keys):
         return con.execute(
             """
             SELECT f.record_key, f.sha256, f.article_id, f.status
@@ -47,8 +46,6 @@ def load_record_manifest(con: duckdb.DuckDBPyConnection, record_keys: list[str])
             QUALIFY row_number() OVER (PARTITION BY f.record_key ORDER BY f.seen_at DESC) = 1
             """
         ).pl()
-    finally:
-        con.unregister("wanted_records")
 
 
 def load_content_hashes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -56,38 +53,12 @@ def load_content_hashes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.execute("SELECT content_hash, article_id FROM articles").pl()
 
 
-def load_candidate_signatures(
-    con: duckdb.DuckDBPyConnection, new_rows: pl.DataFrame, anchor_slots: int
-) -> pl.DataFrame:
-    """Every stored ``article_signatures`` row of articles sharing an anchor hash with ``new_rows``.
-
-    Anchors are the ``anchor_slots`` smallest values of each sketch.
-    """
-    anchors = new_rows.filter(pl.col("slot") < anchor_slots).select("shingle_hash").unique()
-    con.register("new_anchors", anchors.to_arrow())
-    try:
-        return con.execute(
-            f"""
-            SELECT s.* FROM article_signatures s
-            WHERE s.article_id IN (
-                SELECT o.article_id FROM article_signatures o JOIN new_anchors n USING (shingle_hash)
-                WHERE o.slot < {int(anchor_slots)}
-            )
-            """
-        ).pl()
-    finally:
-        con.unregister("new_anchors")
-
-
 def _insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     if frame.is_empty():
         return
     name = f"incoming_{table}"
-    con.register(name, frame.to_arrow())
-    try:
+    with registered(con, **{name: frame}):
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {name}")
-    finally:
-        con.unregister(name)
 
 
 def commit_batch(
@@ -133,13 +104,13 @@ def _commit_once(
     refreshed_files: pl.DataFrame | None,
     run_row: Mapping[str, Any],
 ) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if replaced_article_ids:
-            con.register("replaced_ids", pl.DataFrame({"article_id": replaced_article_ids}).to_arrow())
-            for table in ("articles", *CHILD_TABLES):
-                con.execute(f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM replaced_ids)")
-            con.unregister("replaced_ids")
+            with registered(con, replaced_ids=pl.DataFrame({"article_id": replaced_article_ids})):
+                for table in ("articles", *CHILD_TABLES):
+                    con.execute(
+                        f"DELETE FROM {table} WHERE article_id IN (SELECT article_id FROM replaced_ids)"
+                    )
         for path in article_files:
             con.execute(
                 f"CALL ducklake_add_data_files('{LAKE}', 'articles', ?, hive_partitioning => true)", [path]
@@ -147,28 +118,20 @@ def _commit_once(
         for table, frame in tables.items():
             _insert_frame(con, table, frame)
         if refreshed_files is not None and not refreshed_files.is_empty():
-            con.register(
-                "refreshed",
-                refreshed_files.select(
-                    "file_uri", "size_bytes", "mtime_ns", "file_sha256", "etag", "last_modified"
-                ).to_arrow(),
+            refreshed = refreshed_files.select(
+                "file_uri", "size_bytes", "mtime_ns", "file_sha256", "etag", "last_modified"
             )
-            con.execute(
-                "UPDATE ingested_files SET size_bytes = refreshed.size_bytes, "
-                "mtime_ns = refreshed.mtime_ns, file_sha256 = refreshed.file_sha256, "
-                "etag = refreshed.etag, last_modified = refreshed.last_modified "
-                "FROM refreshed WHERE ingested_files.file_uri = refreshed.file_uri"
-            )
-            con.unregister("refreshed")
+            with registered(con, refreshed=refreshed):
+                con.execute(
+                    "UPDATE ingested_files SET size_bytes = refreshed.size_bytes, "
+                    "mtime_ns = refreshed.mtime_ns, file_sha256 = refreshed.file_sha256, "
+                    "etag = refreshed.etag, last_modified = refreshed.last_modified "
+                    "FROM refreshed WHERE ingested_files.file_uri = refreshed.file_uri"
+                )
         con.execute("DELETE FROM ingest_runs WHERE run_id = ?", [run_row["run_id"]])
         _insert_frame(con, "ingest_runs", pl.DataFrame([dict(run_row)]))
         kill_point("commit")
-        con.execute("COMMIT")
-        kill_point("committed")
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):
-            con.execute("ROLLBACK")
-        raise
+    kill_point("committed")
 
 
 def remove_orphan_files(

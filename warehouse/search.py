@@ -17,6 +17,7 @@ a new file, which also compacts it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import uuid
@@ -36,7 +37,9 @@ from warehouse.catalog import (
     limit_memory,
     load_extensions,
     reader,
+    registered,
     required_extensions,
+    transaction,
 )
 
 SEARCH_TABLE = "article_search"
@@ -179,8 +182,8 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     """Index every article into a new database file.
 
-    ``PRAGMA create_fts_index`` on an empty table lays out the extension's tables and macros; the articles
-    are then indexed as an update indexes them, so both ways give the same index.
+    ``PRAGMA create_fts_index`` on an empty table lays out the extension's tables and macros; the new, empty
+    index is then updated with every article, so a build and an update index articles the same way.
     """
     columns = ", ".join(EXPECTED_LAYOUT[("main", SEARCH_TABLE)])
     fields = ", ".join(f"'{field}'" for field in INDEXED_FIELDS)
@@ -192,15 +195,9 @@ def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
             f"PRAGMA create_fts_index('{SEARCH_TABLE}', '{ID_COLUMN}', {fields}, "
             f"stemmer = '{STEMMER}', overwrite = 1)"
         )
-        con.execute(f"CREATE TEMP TABLE arriving AS {_ARRIVING_SQL}")
-        _add_documents(con)
-        _recount(con)
-        count = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
-        con.execute(f"DETACH {LAKE}")
-        con.execute("CHECKPOINT")
     finally:
         con.close()
-    return SearchIndexRefresh(articles=count, added=count, removed=0, incremental=False)
+    return dataclasses.replace(_update_index(database, settings), incremental=False)
 
 
 def _recount(con: duckdb.DuckDBPyConnection) -> None:
@@ -249,7 +246,7 @@ def _has_expected_layout(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh:
-    """Update the index in ``database`` (a copy of the current one) for the articles that changed.
+    """Update the index in ``database`` (a copy of the current one, or a new empty one) for what changed.
 
     An article changed when its ``run_id`` differs from the one indexed: every ingest and reprocess run
     stamps the rows it writes with its own new ``run_id``. Its old postings are removed and the new row is
@@ -260,10 +257,9 @@ def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     con = connect_index(database, settings)
     try:
         con.execute(attach_sql(settings, read_only=True))
-        con.execute("BEGIN")
-        con.execute(f"CREATE TEMP TABLE gone AS {_GONE_SQL}")
-        con.execute(f"CREATE TEMP TABLE arriving AS {_ARRIVING_SQL}")
-        con.execute("COMMIT")
+        with transaction(con):
+            con.execute(f"CREATE TEMP TABLE gone AS {_GONE_SQL}")
+            con.execute(f"CREATE TEMP TABLE arriving AS {_ARRIVING_SQL}")
         removed = _count(con, "SELECT count(*) FROM gone")
         added = _count(con, "SELECT count(*) FROM arriving")
         if removed:
@@ -341,7 +337,7 @@ def index_words(articles: pl.DataFrame) -> pl.DataFrame:
         .explode("word")
         .drop_nulls("word")
         for fieldid, field in enumerate(INDEXED_FIELDS)
-        for offset in range(0, max(articles.height, 1), max(half, 1))
+        for offset in (0, half)
     ]
     return pl.concat(pl.collect_all(parts))
 
@@ -357,15 +353,12 @@ def _add_chunk(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
     words = index_words(docs).with_columns(key=pl.col("word").hash(_WORD_KEY_SEED))
     vocabulary = words.select("key", "word").gather(words["key"].arg_unique())
     words = words.drop("word")
-    con.register("chunk_words", vocabulary.to_arrow())
-    try:
+    with registered(con, chunk_words=vocabulary):
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE chunk_terms AS SELECT key, stem(w, '{STEMMER}') AS term FROM "
             f"(SELECT key, unnest({FTS_SCHEMA}.tokenize(word)) AS w FROM chunk_words) "
             f"WHERE len(w) > 0 AND w NOT IN (SELECT sw FROM {FTS_SCHEMA}.stopwords)"
         )
-    finally:
-        con.unregister("chunk_words")
     con.execute(
         f"INSERT INTO {FTS_SCHEMA}.dict (termid, term, df) "
         f"SELECT (SELECT coalesce(max(termid), -1) FROM {FTS_SCHEMA}.dict) "
@@ -383,15 +376,13 @@ def _add_chunk(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
     lengths = postings.group_by("docid").agg(len=pl.len().cast(pl.Int64))
     indexed = docs.with_columns(docid=pl.int_range(pl.len(), dtype=pl.Int64) + first)
     documents = indexed.select("docid", name=ID_COLUMN).join(lengths, on="docid", how="left")
-    frames = {
-        "chunk_postings": postings,
-        "chunk_gained": gained,
-        "chunk_docs": documents.with_columns(pl.col("len").fill_null(0)),
-        "chunk_articles": indexed,
-    }
-    for name, frame in frames.items():
-        con.register(name, frame.to_arrow())
-    try:
+    with registered(
+        con,
+        chunk_postings=postings,
+        chunk_gained=gained,
+        chunk_docs=documents.with_columns(pl.col("len").fill_null(0)),
+        chunk_articles=indexed,
+    ):
         con.execute(f"INSERT INTO {FTS_SCHEMA}.terms SELECT docid, fieldid, termid FROM chunk_postings")
         con.execute(
             f"UPDATE {FTS_SCHEMA}.dict AS d SET df = d.df + g.gained FROM chunk_gained AS g "
@@ -400,9 +391,6 @@ def _add_chunk(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
         con.execute(f"INSERT INTO {FTS_SCHEMA}.docs SELECT docid, name, len FROM chunk_docs")
         columns = ", ".join(EXPECTED_LAYOUT[("main", SEARCH_TABLE)])
         con.execute(f"INSERT INTO {SEARCH_TABLE} SELECT {columns} FROM chunk_articles ORDER BY docid")
-    finally:
-        for name in frames:
-            con.unregister(name)
 
 
 SEARCH_SQL = f"""
