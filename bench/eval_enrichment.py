@@ -43,7 +43,7 @@ import polars as pl
 
 from tasks.dates import resolve_published_at
 from tasks.keywords import extract_keywords
-from tasks.near_duplicates import assign_story_ids, compute_signatures, signature_rows
+from tasks.near_duplicates import assign_story_ids, compute_signatures, sketch_rows
 from tasks.text_tokens import text_tokens
 from tasks.tone import score_tone
 
@@ -397,7 +397,7 @@ def story_ids_incrementally(stored: pl.DataFrame, arriving: pl.DataFrame) -> dic
     """
     stored_signatures = compute_signatures(stored)
     stored_ids = assign_story_ids(stored_signatures)
-    rows = signature_rows(stored_signatures, stored_ids)
+    rows = sketch_rows(stored_signatures, stored_ids)
     arriving_ids = assign_story_ids(compute_signatures(arriving), rows)
     return dict(pl.concat([stored_ids, arriving_ids]).iter_rows())
 

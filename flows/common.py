@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -95,15 +95,15 @@ def stamped_articles(frame: pl.DataFrame, run_id: str, ingested_at: datetime) ->
 
 
 def side_table_rows(
-    enriched: EnrichedBatch, articles: pl.DataFrame, signature_rows: pl.DataFrame
+    enriched: EnrichedBatch, articles: pl.DataFrame, story_rows: Mapping[str, pl.DataFrame]
 ) -> dict[str, pl.DataFrame]:
-    """The entity, quote, keyword and signature rows of exactly the articles being written."""
+    """The entity, quote, keyword, sketch and anchor rows of exactly the articles being written."""
     ids = articles["article_id"]
     return {
         "article_entities": only_articles(enriched.entities, ids),
         "article_quotes": only_articles(enriched.quotes, ids),
         "article_keywords": only_articles(enriched.keywords, ids),
-        "article_signatures": signature_rows,
+        **story_rows,
     }
 
 

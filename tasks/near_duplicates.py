@@ -60,27 +60,26 @@ SIGNATURES_SCHEMA: Final[dict[str, pl.DataType]] = {
 smallest distinct shingle hashes, ascending (empty for a text of fewer than five words).
 """
 
-SIGNATURE_ROWS_SCHEMA: Final[dict[str, pl.DataType]] = {
+SKETCH_ROWS_SCHEMA: Final[dict[str, pl.DataType]] = {
     "article_id": pl.String(),
     "story_id": pl.String(),
     "published_at": pl.Datetime("us"),
     "n_shingles": pl.Int32(),
-    "slot": pl.Int16(),
+    "sketch": pl.List(pl.UInt64()),
+}
+"""The warehouse table ``article_sketches``: each stored article's sketch and story, one row per article.
+
+Sketches written under another :data:`SIGNATURE_VERSION` are not comparable and must be recomputed.
+"""
+
+ANCHOR_ROWS_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "article_id": pl.String(),
+    "story_id": pl.String(),
+    "n_shingles": pl.Int32(),
     "shingle_hash": pl.UInt64(),
 }
-"""The warehouse table ``article_signatures``: one row per article and sketch value.
-
-``slot`` is the value's rank in the sketch (0 = smallest). The stored articles that can match a batch
-are those sharing an anchor hash with it (``new_rows`` being :func:`signature_rows` of the batch)::
-
-    SELECT s.* FROM article_signatures s
-    WHERE s.article_id IN (SELECT o.article_id FROM article_signatures o
-                           JOIN new_rows n USING (shingle_hash)
-                           WHERE o.slot < 64 AND n.slot < 64)
-
-and :func:`assign_story_ids` takes all rows of those articles as ``existing``. Rows written under another
-:data:`SIGNATURE_VERSION` are not comparable and must be recomputed.
-"""
+"""The warehouse table ``article_anchors``: one row per stored article and anchor (the ``NUM_ANCHORS``
+smallest values of its sketch), which a batch's anchors are joined with to find its candidate pairs."""
 
 STORY_IDS_SCHEMA: Final[dict[str, pl.DataType]] = {"article_id": pl.String(), "story_id": pl.String()}
 
@@ -173,24 +172,32 @@ def compute_signatures(articles: pl.DataFrame, tokens: TextTokens | None = None)
     )
 
 
-def signature_rows(signatures: pl.DataFrame, story_ids: pl.DataFrame) -> pl.DataFrame:
-    """The rows to store in ``article_signatures`` for signed articles and their story ids.
+def sketch_rows(signatures: pl.DataFrame, story_ids: pl.DataFrame) -> pl.DataFrame:
+    """The rows to store in ``article_sketches`` for signed articles and their story ids.
 
     Args:
         signatures: output of :func:`compute_signatures`.
         story_ids: ``(article_id, story_id)``, as returned by :func:`assign_story_ids`.
 
     Returns:
-        Columns of :data:`SIGNATURE_ROWS_SCHEMA`, one row per article and sketch value.
+        Columns of :data:`SKETCH_ROWS_SCHEMA`, one row per article of both.
     """
     return (
         signatures.join(story_ids.select("article_id", "story_id"), on="article_id", how="inner")
-        .with_columns(slot=pl.int_ranges(pl.col("sketch").list.len(), dtype=pl.Int16))
-        .explode("sketch", "slot")
-        .drop_nulls("sketch")
-        .rename({"sketch": "shingle_hash"})
-        .select(list(SIGNATURE_ROWS_SCHEMA))
-        .cast(SIGNATURE_ROWS_SCHEMA)  # type: ignore[arg-type]
+        .select(list(SKETCH_ROWS_SCHEMA))
+        .cast(SKETCH_ROWS_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def anchor_rows(sketches: pl.DataFrame) -> pl.DataFrame:
+    """The rows to store in ``article_anchors`` for rows of :data:`SKETCH_ROWS_SCHEMA`."""
+    return (
+        sketches.select(
+            "article_id", "story_id", "n_shingles", shingle_hash=pl.col("sketch").list.head(NUM_ANCHORS)
+        )
+        .explode("shingle_hash")
+        .drop_nulls("shingle_hash")
+        .cast(ANCHOR_ROWS_SCHEMA)  # type: ignore[arg-type]
     )
 
 
@@ -299,19 +306,6 @@ STORED_PAIRS_SCHEMA: Final[dict[str, pl.DataType]] = {
 stored ``article_id``, and how many anchor hashes they share (at least ``MIN_SHARED``; a hash among the
 anchors of more than ``MAX_BUCKET`` stored articles, or of the batch, does not count)."""
 
-STORED_ARTICLES_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "article_id": pl.String(),
-    "story_id": pl.String(),
-    "published_at": pl.Datetime("us"),
-    "n_shingles": pl.Int32(),
-    "sketch_length": pl.UInt32(),
-    "sketch_max": pl.UInt64(),
-    "sketch": pl.List(pl.UInt64()),
-}
-"""The stored articles a batch may join: their story and size; their publication time, sketch, sketch
-length and largest sketch value are needed (and may otherwise be NULL) where a similarity must be
-estimated from the sketch: for the articles :func:`needs_sketch` names."""
-
 
 @dataclass(frozen=True)
 class StoredCandidates:
@@ -319,8 +313,10 @@ class StoredCandidates:
 
     Attributes:
         pairs: rows of :data:`STORED_PAIRS_SCHEMA`.
-        articles: rows of :data:`STORED_ARTICLES_SCHEMA`: every stored article of ``pairs``, and every
-            stored article with the ``article_id`` of a new one (an article ingested again).
+        articles: rows of :data:`SKETCH_ROWS_SCHEMA`: every stored article of ``pairs``, and every
+            stored article with the ``article_id`` of a new one (an article ingested again). Publication
+            times and sketches are needed (and may otherwise be NULL) where a similarity must be estimated
+            from the sketches: for the articles :func:`needs_sketch` names.
     """
 
     pairs: pl.DataFrame
@@ -371,7 +367,7 @@ def _stored_nodes(articles: pl.DataFrame, first_node: int) -> pl.DataFrame:
         .with_row_index("node", offset=first_node)
         .with_columns(
             day=pl.col("published_at").dt.truncate("1d"),
-            limit=_limit(pl.col("sketch_length"), pl.col("sketch_max")),
+            limit=_limit(pl.col("sketch").list.len(), pl.col("sketch").list.max()),
         )
         .select(*_NODE_SCHEMA, "day", "limit")
     )
@@ -391,35 +387,22 @@ def new_anchors(new: pl.DataFrame) -> pl.DataFrame:
 
 
 def stored_candidates(new: pl.DataFrame, existing: pl.DataFrame | None) -> StoredCandidates:
-    """:class:`StoredCandidates` of a batch among given stored signature rows.
+    """:class:`StoredCandidates` of a batch among given stored articles.
 
     Args:
         new: output of :func:`compute_signatures` for the batch.
-        existing: ``article_signatures`` rows (:data:`SIGNATURE_ROWS_SCHEMA`), all rows of each article;
-            None when there are none.
+        existing: stored articles (:data:`SKETCH_ROWS_SCHEMA`); None when there are none.
 
     Returns:
-        The anchor matches of ``new`` with ``existing``, and every article of ``existing``, sketch included.
+        The anchor matches of ``new`` with ``existing``, and every article of ``existing``.
     """
     if existing is None or existing.height == 0:
         return StoredCandidates(
-            pl.DataFrame(schema=STORED_PAIRS_SCHEMA), pl.DataFrame(schema=STORED_ARTICLES_SCHEMA)
+            pl.DataFrame(schema=STORED_PAIRS_SCHEMA), pl.DataFrame(schema=SKETCH_ROWS_SCHEMA)
         )
-    articles = (
-        existing.sort("article_id", "slot")
-        .group_by("article_id", maintain_order=True)
-        .agg(
-            pl.col("story_id").first(),
-            pl.col("published_at").first(),
-            pl.col("n_shingles").first(),
-            sketch_length=pl.len(),
-            sketch_max=pl.col("shingle_hash").max(),
-            sketch=pl.col("shingle_hash"),
-        )
-        .cast(STORED_ARTICLES_SCHEMA)  # type: ignore[arg-type]
-    )
+    articles = existing.select(list(SKETCH_ROWS_SCHEMA)).cast(SKETCH_ROWS_SCHEMA)  # type: ignore[arg-type]
     numbered = articles.select("article_id").with_row_index("node")
-    stored_rows = existing.join(numbered, on="article_id").select("node", "slot", "shingle_hash")
+    stored_rows = _sketch_rows(articles.select("sketch").with_row_index("node"))
     pairs = (
         _shared_anchors(new_anchors(new).rename({"u": "node"}), _anchors(stored_rows))
         .join(numbered.rename({"node": "v"}), on="v")
@@ -432,6 +415,9 @@ def stored_candidates(new: pl.DataFrame, existing: pl.DataFrame | None) -> Store
 def needs_sketch(new: pl.DataFrame, pairs: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
     """The stored articles whose similarity to a new one must be estimated from their sketches.
 
+    A pair needs sketches unless its anchors settle it (:func:`_certain`) or the story the new article's
+    group joins cannot depend on it: the group has a certain match (see :func:`assign_story_ids`).
+
     Args:
         new: output of :func:`compute_signatures` for the batch.
         pairs: rows of :data:`STORED_PAIRS_SCHEMA`.
@@ -440,19 +426,75 @@ def needs_sketch(new: pl.DataFrame, pairs: pl.DataFrame, articles: pl.DataFrame)
     Returns:
         ``article_id`` of every stored article in a pair the anchors alone do not settle.
     """
-    sizes = new.select(n_shingles_u="n_shingles").with_row_index("u")
-    return (
-        pairs.join(sizes, on="u")
-        .join(articles.select("article_id", n_shingles_v="n_shingles"), on="article_id")
-        .filter(~_certain())
-        .select("article_id")
-        .unique()
-    )
+    fresh = _new_nodes(new)
+    across = _sized(pairs.join(articles.select("article_id", "n_shingles"), on="article_id"), fresh)
+    labels = _batch_labels(fresh)
+    return _open_pairs(across, labels, _certain_labels(across, labels)).select("article_id").unique()
 
 
 def _certain() -> pl.Expr:
     long_enough = (pl.col("n_shingles_u") >= NUM_ANCHORS) & (pl.col("n_shingles_v") >= NUM_ANCHORS)
     return long_enough & (pl.col("shared") >= CERTAIN_SHARED)
+
+
+def _sized(pairs: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
+    """``pairs`` of a new node ``u`` and a stored article (with its ``n_shingles``), flagged ``certain``."""
+    return (
+        pairs.rename({"n_shingles": "n_shingles_v"})
+        .join(fresh.select(u="node", n_shingles_u="n_shingles"), on="u")
+        .with_columns(certain=_certain())
+    )
+
+
+def _edges(pairs: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """The near-duplicate edges ``(u, v, certain, jaccard)`` among node ``pairs (u, v, shared)``."""
+    sizes = nodes.select("node", "n_shingles")
+    pairs = (
+        pairs.join(sizes.rename({"node": "u", "n_shingles": "n_shingles_u"}), on="u")
+        .join(sizes.rename({"node": "v", "n_shingles": "n_shingles_v"}), on="v")
+        .with_columns(certain=_certain())
+    )
+    certain = pairs.filter("certain").select(
+        "u", "v", "certain", jaccard=pl.col("shared") / (2 * NUM_ANCHORS - pl.col("shared"))
+    )
+    checked = _accepted(_similarities(pairs.filter(~pl.col("certain")).select("u", "v"), nodes))
+    return pl.concat([certain, checked.select("u", "v", certain=pl.lit(False), jaccard="jaccard")])
+
+
+def _rank(fresh: pl.DataFrame) -> pl.DataFrame:
+    order = fresh.sort("published_at", "article_id", nulls_last=True)
+    return order.select("node", "article_id", rank=pl.int_range(pl.len(), dtype=pl.UInt32))
+
+
+def _batch_labels(fresh: pl.DataFrame) -> pl.DataFrame:
+    """``(node, label)``: the batch's groups of near duplicates among themselves, before stored stories."""
+    within = _edges(_shared_anchors(_anchors(_sketch_rows(fresh))), fresh)
+    return _components(within, _rank(fresh).select("node", "rank"))
+
+
+def _certain_labels(across: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
+    """Groups with a certain match among the stored articles."""
+    return across.filter("certain").join(labels.rename({"node": "u"}), on="u").select("label").unique()
+
+
+def _settled_labels(across: pl.DataFrame, labels: pl.DataFrame, restored: pl.DataFrame) -> pl.DataFrame:
+    """Groups whose stored story no uncertain pair can change.
+
+    A group with an article ingested again takes that article's stored story, and a group with a certain
+    match takes the story of its strongest certain match, whatever else it matches.
+    """
+    again = restored.join(labels.rename({"node": "u"}), on="u").select("label")
+    return pl.concat([_certain_labels(across, labels), again]).unique()
+
+
+def _open_pairs(across: pl.DataFrame, labels: pl.DataFrame, settled: pl.DataFrame) -> pl.DataFrame:
+    """The uncertain pairs of ``across`` whose group's stored story is not settled."""
+    return (
+        across.filter(~pl.col("certain"))
+        .join(labels.rename({"node": "u"}), on="u")
+        .join(settled, on="label", how="anti")
+        .drop("label")
+    )
 
 
 def assign_story_ids(new: pl.DataFrame, existing: pl.DataFrame | None = None) -> pl.DataFrame:
@@ -467,16 +509,20 @@ def assign_story_ids(new: pl.DataFrame, existing: pl.DataFrame | None = None) ->
     shipping lists), not copies. Texts of at least ``NUM_ANCHORS`` shingles whose anchors share
     ``CERTAIN_SHARED`` values need no further check: their Jaccard estimate is at least 52/76 = 0.68.
 
-    A new article that is a near duplicate of a stored one takes the stored story's id (the most similar
-    one's when several match); an article stored before keeps its stored story id. New articles that are
-    near duplicates of each other form one story, transitively, whose id is the ``article_id`` of its
-    earliest member (by ``published_at``, unknown last, then by ``article_id``). Every other article is a
-    story of its own: ``story_id = article_id``.
+    New articles that are near duplicates of each other form one group, transitively. A group with a near
+    duplicate among the stored articles takes that article's story id; when it has several, the strongest
+    match's: an article stored before under the same ``article_id`` (it keeps its story), else a certain
+    match sharing the most anchors, else the highest estimated Jaccard similarity (then the lowest story
+    id). Certain matches rank first because the anchors settle them: a group with one needs no sketch
+    comparison with any other stored article, which keeps matching cheap when a story has been stored
+    hundreds of times. A group with no stored near duplicate is a new story whose id is the ``article_id``
+    of its earliest member (by ``published_at``, unknown last, then by ``article_id``); an article with no
+    near duplicate at all is a story of its own: ``story_id = article_id``.
 
     Args:
         new: output of :func:`compute_signatures` for the articles to assign.
-        existing: stored ``article_signatures`` rows (:data:`SIGNATURE_ROWS_SCHEMA`) of earlier articles,
-            all rows of each article given; None or empty when there are none.
+        existing: stored articles (:data:`SKETCH_ROWS_SCHEMA`, as in ``article_sketches``); None or empty
+            when there are none.
 
     Returns:
         ``(article_id, story_id)``, one row per row of ``new``, in its order.
@@ -500,39 +546,34 @@ def assign_story_ids_among(new: pl.DataFrame, candidates: StoredCandidates) -> p
     fresh = _new_nodes(new)
     stored = _stored_nodes(candidates.articles, new.height)
     nodes = pl.concat([fresh, stored])
-    across = candidates.pairs.join(stored.select(v="node", article_id="article_id"), on="article_id")
-    pairs = pl.concat([_shared_anchors(_anchors(_sketch_rows(fresh))), across.select("u", "v", "shared")])
-    sizes = nodes.select("node", "n_shingles")
-    pairs = (
-        pairs.join(sizes.rename({"node": "u", "n_shingles": "n_shingles_u"}), on="u")
-        .join(sizes.rename({"node": "v", "n_shingles": "n_shingles_v"}), on="v")
-        .with_columns(certain=_certain())
+    labels = _batch_labels(fresh)
+    across = _sized(
+        candidates.pairs.join(
+            stored.select(v="node", article_id="article_id", story_id="story_id", n_shingles="n_shingles"),
+            on="article_id",
+        ),
+        fresh,
     )
-    certain = pairs.filter("certain").select(
-        "u", "v", jaccard=pl.col("shared") / (2 * NUM_ANCHORS - pl.col("shared"))
-    )
-    checked = _accepted(_similarities(pairs.filter(~pl.col("certain")).select("u", "v"), nodes))
-    edges = pl.concat([certain, checked.select("u", "v", "jaccard")])
     restored = fresh.select(u="node", article_id="article_id").join(
         stored.select(v="node", article_id="article_id"), on="article_id"
     )
+    settled = _settled_labels(across, labels, restored)
+    stored_pairs = pl.concat(
+        [across.filter("certain"), _open_pairs(across, labels, settled)], how="diagonal_relaxed"
+    ).select("u", "v", "shared")
     edges = pl.concat(
-        [edges.select("u", "v", "jaccard"), restored.select("u", "v", jaccard=pl.lit(1.0))]
+        [_edges(stored_pairs, nodes), restored.select("u", "v", certain=pl.lit(True), jaccard=pl.lit(1.0))]
     ).unique(["u", "v"], keep="last", maintain_order=True)
 
-    order = fresh.sort("published_at", "article_id", nulls_last=True)
-    rank = order.select("node", rank=pl.int_range(pl.len(), dtype=pl.UInt32))
-    labels = _components(edges.filter(pl.col("v") < new.height), rank)
-    first_member = rank.join(order.select("node", "article_id"), on="node").select(
-        label="rank", first_member="article_id"
-    )
+    rank = _rank(fresh)
+    first_member = rank.select(label="rank", first_member="article_id")
     stored_story = (
         edges.filter(pl.col("v") >= new.height)
         .join(stored.select(v="node", stored_article="article_id", stored_story="story_id"), on="v")
         .join(fresh.select(u="node", new_article="article_id"), on="u")
         .join(labels.rename({"node": "u"}), on="u")
         .with_columns(same_article=pl.col("stored_article") == pl.col("new_article"))
-        .sort(["same_article", "jaccard", "stored_story"], descending=[True, True, False])
+        .sort(["same_article", "certain", "jaccard", "stored_story"], descending=[True, True, True, False])
         .group_by("label", maintain_order=True)
         .agg(pl.col("stored_story").first())
     )

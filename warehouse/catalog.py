@@ -19,6 +19,7 @@ from newsflow.settings import Settings
 from warehouse.retry import Logger, retry_on_conflict
 
 LAKE = "lake"
+SIGNATURE_ROWS_PER_MOVE = 4_000_000
 REMOTE_PREFIXES = ("s3://", "s3a://", "gs://", "gcs://", "r2://", "http://", "https://")
 
 
@@ -33,6 +34,12 @@ def _sql_files(layer: str) -> list[tuple[str, str]]:
         for entry in folder.iterdir()
         if entry.name.endswith(".sql")
     )
+
+
+def _sql_statements(layer: str, name: str) -> list[str]:
+    text = (resources.files("warehouse") / "sql" / layer / name).read_text(encoding="utf-8")
+    code = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
+    return [statement.strip() for statement in code.split(";") if statement.strip()]
 
 
 def required_extensions(settings: Settings) -> list[str]:
@@ -206,6 +213,30 @@ def migrate_tables(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {column_type}")
 
 
+def split_article_signatures(con: duckdb.DuckDBPyConnection) -> None:
+    """Move a lake's ``article_signatures`` rows into ``article_anchors`` and ``article_sketches``.
+
+    Lakes made before those two tables kept each MinHash sketch as one row per value; the stories of
+    their articles keep matching new ones after the move. Sketches are gathered a slice of articles at a
+    time (``SIGNATURE_ROWS_PER_MOVE`` rows each) so the move stays within the writer's memory limit.
+    """
+    tables = {
+        name
+        for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE]
+        ).fetchall()
+    }
+    if "article_signatures" not in tables:
+        return
+    gather, anchors, drop = _sql_statements("migrations", "01_split_article_signatures.sql")
+    found = con.execute("SELECT count(*) FROM article_signatures").fetchone()
+    parts = (int(found[0]) if found else 0) // SIGNATURE_ROWS_PER_MOVE + 1
+    for part in range(parts):
+        con.execute(gather, {"part": part, "parts": parts})
+    con.execute(anchors)
+    con.execute(drop)
+
+
 def partition_tables(con: duckdb.DuckDBPyConnection) -> None:
     """Give each table the DuckLake partitioning its ``sql/partitions`` file declares, when it lacks it.
 
@@ -253,6 +284,7 @@ def _attach_and_define(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
     con.execute(f"USE {LAKE}")
     with transaction(con):
         migrate_tables(con)
+        split_article_signatures(con)
         partition_tables(con)
         create_views(con)
 

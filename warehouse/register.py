@@ -16,7 +16,13 @@ from warehouse.catalog import LAKE, is_remote, registered, transaction
 from warehouse.retry import Logger, retry_on_conflict
 
 ARTICLE_TABLE_DIR = ("main", "articles")
-CHILD_TABLES = ("article_entities", "article_quotes", "article_keywords", "article_signatures")
+CHILD_TABLES = (
+    "article_entities",
+    "article_quotes",
+    "article_keywords",
+    "article_anchors",
+    "article_sketches",
+)
 
 
 def article_table_root(lake_path: str) -> str:

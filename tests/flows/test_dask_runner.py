@@ -29,7 +29,8 @@ COMPARED = {
     "article_entities": "SELECT * FROM article_entities ORDER BY ALL",
     "article_quotes": "SELECT * FROM article_quotes ORDER BY ALL",
     "article_keywords": "SELECT * FROM article_keywords ORDER BY ALL",
-    "article_signatures": "SELECT * FROM article_signatures ORDER BY ALL",
+    "article_sketches": "SELECT * FROM article_sketches ORDER BY ALL",
+    "article_anchors": "SELECT * FROM article_anchors ORDER BY ALL",
 }
 
 

@@ -10,13 +10,15 @@ import pytest
 import xxhash
 
 from tasks.near_duplicates import (
-    SIGNATURE_ROWS_SCHEMA,
+    NUM_ANCHORS,
     SIGNATURES_SCHEMA,
+    SKETCH_ROWS_SCHEMA,
     SKETCH_SIZE,
     TOKEN_PATTERN,
+    anchor_rows,
     assign_story_ids,
     compute_signatures,
-    signature_rows,
+    sketch_rows,
 )
 
 SCHEMA = {
@@ -234,9 +236,12 @@ def test_new_articles_join_stored_stories() -> None:
     )
     stored_signatures = compute_signatures(stored_frame)
     stored_ids = pl.DataFrame({"article_id": ["old-1", "old-2"], "story_id": ["story-A", "story-B"]})
-    rows = signature_rows(stored_signatures, stored_ids)
-    assert rows.schema == pl.Schema(SIGNATURE_ROWS_SCHEMA)
-    assert rows.group_by("article_id").len()["len"].to_list() == [SKETCH_SIZE, SKETCH_SIZE]
+    rows = sketch_rows(stored_signatures, stored_ids)
+    assert rows.schema == pl.Schema(SKETCH_ROWS_SCHEMA)
+    assert rows["sketch"].list.len().to_list() == [SKETCH_SIZE, SKETCH_SIZE]
+    anchors = anchor_rows(rows)
+    assert anchors.group_by("article_id").len().sort("article_id")["len"].to_list() == [NUM_ANCHORS] * 2
+    assert anchors["shingle_hash"].to_list() == rows["sketch"].list.head(NUM_ANCHORS).explode().to_list()
 
     arriving = _frame(
         {"article_id": "new-1", "body": "Update: adds comment.\n\n" + _story(21)},
@@ -256,13 +261,13 @@ def test_rerun_keeps_story_ids_of_stored_articles() -> None:
     frame = _frame({"article_id": "a", "body": _story(30)}, {"article_id": "b", "body": _story(30)})
     signatures = compute_signatures(frame)
     first = assign_story_ids(signatures)
-    again = assign_story_ids(signatures, signature_rows(signatures, first))
+    again = assign_story_ids(signatures, sketch_rows(signatures, first))
     assert first.equals(again)
 
 
 def test_stored_article_keeps_its_story_when_its_text_changes() -> None:
     stored = compute_signatures(_frame({"article_id": "a", "body": _story(40)}))
-    rows = signature_rows(stored, pl.DataFrame({"article_id": ["a"], "story_id": ["story-A"]}))
+    rows = sketch_rows(stored, pl.DataFrame({"article_id": ["a"], "story_id": ["story-A"]}))
     assert _stories(_frame({"article_id": "a", "body": _story(41)}), rows) == {"a": "story-A"}
 
 
@@ -271,7 +276,7 @@ def test_empty_inputs() -> None:
     assert empty.schema == pl.Schema(SIGNATURES_SCHEMA)
     assert assign_story_ids(empty).height == 0
     one = compute_signatures(_frame({"article_id": "a", "body": _story(1)}))
-    no_rows = pl.DataFrame(schema=SIGNATURE_ROWS_SCHEMA)
+    no_rows = pl.DataFrame(schema=SKETCH_ROWS_SCHEMA)
     assert assign_story_ids(one, no_rows).rows() == [("a", "a")]
 
 

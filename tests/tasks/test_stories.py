@@ -8,25 +8,29 @@ import duckdb
 import polars as pl
 import pytest
 
-from tasks.near_duplicates import SIGNATURE_ROWS_SCHEMA, assign_story_ids, compute_signatures, signature_rows
-from tasks.stories import group_stories, load_stored_candidates
+from tasks import near_duplicates as nd
+from tasks.near_duplicates import SKETCH_ROWS_SCHEMA, assign_story_ids, compute_signatures, sketch_rows
+from tasks.stories import group_stories, load_stored_candidates, story_tables
 from tests.tasks.test_near_duplicates import _frame, _story
 
-TABLE_SQL = Path(__file__).resolve().parents[2] / "warehouse" / "sql" / "tables" / "07_article_signatures.sql"
+TABLES_SQL = Path(__file__).resolve().parents[2] / "warehouse" / "sql" / "tables"
 
 
-def _warehouse(rows: pl.DataFrame) -> duckdb.DuckDBPyConnection:
+def _warehouse(sketches: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    con.execute(TABLE_SQL.read_text())
-    con.register("stored_rows", rows.to_arrow())
-    con.execute("INSERT INTO article_signatures SELECT * FROM stored_rows")
-    con.unregister("stored_rows")
+    for name in ("07_article_anchors.sql", "08_article_sketches.sql"):
+        con.execute((TABLES_SQL / name).read_text())
+    rows = story_tables(sketches.drop("story_id"), sketches.select("article_id", "story_id"))
+    for table, frame in rows.items():
+        con.register("stored_rows", frame.to_arrow())
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM stored_rows")
+        con.unregister("stored_rows")
     return con
 
 
 def _stored(frame: pl.DataFrame) -> pl.DataFrame:
     signatures = compute_signatures(frame)
-    return signature_rows(signatures, assign_story_ids(signatures))
+    return sketch_rows(signatures, assign_story_ids(signatures))
 
 
 def _variant(rng: random.Random, text: str) -> str:
@@ -67,8 +71,30 @@ def test_warehouse_candidates_give_the_story_ids_of_all_stored_rows(seed: int) -
     assert _group(_warehouse(stored), arriving) == expected
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_settled_groups_skip_only_comparisons_that_cannot_change_their_story(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(seed)
+    stored = _stored(_batch(rng, "old", 120))
+    arriving = compute_signatures(pl.concat([_batch(rng, "new", 80), _batch(rng, "old", 10)]))
+    settled_groups: list[int] = []
+    settled_labels = nd._settled_labels
+
+    def counted(*frames: pl.DataFrame) -> pl.DataFrame:
+        settled = settled_labels(*frames)
+        settled_groups.append(settled.height)
+        return settled
+
+    monkeypatch.setattr(nd, "_settled_labels", counted)
+    pruned = assign_story_ids(arriving, stored)
+    monkeypatch.setattr(nd, "_settled_labels", lambda *frames: pl.DataFrame(schema={"label": pl.UInt32}))
+    assert pruned.equals(assign_story_ids(arriving, stored))
+    assert settled_groups[0] > 0
+
+
 def test_stored_stories_joined_and_kept() -> None:
-    stored = signature_rows(
+    stored = sketch_rows(
         compute_signatures(
             _frame({"article_id": "old-1", "body": _story(20)}, {"article_id": "old-2", "body": _story(21)})
         ),
@@ -111,4 +137,4 @@ def load_stored_candidates_unbounded(stored: pl.DataFrame, signatures: pl.DataFr
 
 def test_empty_warehouse() -> None:
     frame = _frame({"article_id": "a", "body": _story(1)}, {"article_id": "b", "body": _story(1)})
-    assert _group(_warehouse(pl.DataFrame(schema=SIGNATURE_ROWS_SCHEMA)), frame) == {"a": "a", "b": "a"}
+    assert _group(_warehouse(pl.DataFrame(schema=SKETCH_ROWS_SCHEMA)), frame) == {"a": "a", "b": "a"}

@@ -5,9 +5,15 @@ import sqlite3
 import subprocess
 import sys
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
+import polars as pl
+import pytest
+
 from newsflow.settings import load_settings
+from tasks.near_duplicates import compute_signatures
+from tasks.stories import story_tables
 from warehouse.catalog import connect_writer, reader
 
 
@@ -81,3 +87,44 @@ def test_reader_opens_a_catalog_whose_writer_was_killed_mid_commit(isolated_sett
         assert check.execute(
             "SELECT count(*) FROM sqlite_master WHERE name = 'half_committed'"
         ).fetchone() == (0,)
+
+
+def test_writer_moves_old_signature_rows_into_sketches_and_anchors(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = pl.DataFrame(
+        {
+            "article_id": [f"a{number}" for number in range(5)],
+            "title": [f"Story {number}" for number in range(5)],
+            "body": [
+                " ".join(f"word{number}x{index}" for index in range(40 + 30 * number)) for number in range(5)
+            ],
+            "published_at": [None, *[datetime(2025, 1, number) for number in range(1, 5)]],
+        }
+    )
+    signatures = compute_signatures(articles)
+    expected = story_tables(signatures, articles.select("article_id", story_id=pl.lit("story-1")))
+    old_rows = (
+        expected["article_sketches"]
+        .with_columns(slot=pl.int_ranges(pl.col("sketch").list.len(), dtype=pl.Int16))
+        .explode("sketch", "slot")
+        .rename({"sketch": "shingle_hash"})
+    )
+    con = connect_writer(load_settings())
+    con.execute("DROP TABLE article_anchors")
+    con.execute("DROP TABLE article_sketches")
+    con.execute(
+        "CREATE TABLE article_signatures (article_id VARCHAR, story_id VARCHAR, published_at TIMESTAMP, "
+        "n_shingles INTEGER, slot SMALLINT, shingle_hash UBIGINT)"
+    )
+    con.register("old_rows", old_rows.to_arrow())
+    con.execute("INSERT INTO article_signatures BY NAME SELECT * FROM old_rows")
+    con.close()
+    monkeypatch.setattr("warehouse.catalog.SIGNATURE_ROWS_PER_MOVE", 100)
+    con = connect_writer(load_settings())
+    tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert "article_signatures" not in tables
+    for table, frame in expected.items():
+        stored = con.execute(f"SELECT * FROM {table}").pl()
+        assert stored.sort(stored.columns).equals(frame.sort(frame.columns)), table
+    con.close()

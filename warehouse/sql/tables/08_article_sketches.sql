@@ -1,8 +1,7 @@
-CREATE TABLE IF NOT EXISTS article_signatures (
+CREATE TABLE IF NOT EXISTS article_sketches (
     article_id VARCHAR,
     story_id VARCHAR,
     published_at TIMESTAMP,
     n_shingles INTEGER,
-    slot SMALLINT,
-    shingle_hash UBIGINT
+    sketch UBIGINT[]
 );
