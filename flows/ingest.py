@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from collections import deque
@@ -251,6 +252,7 @@ def ingest(
     Returns:
         The run's summary: ``run_id``, ``state`` and the counts that ``newsflow ingest --json`` prints.
     """
+    gc.freeze()  # what imports made lives as long as the process: spare the collector from walking it
     logger = get_run_logger()
     settings = load_settings(
         data_dir=data_dir, batch_size=batch_size, task_runner=task_runner, dask_address=dask_address
