@@ -43,7 +43,14 @@ import polars as pl
 
 from tasks.dates import resolve_published_at
 from tasks.keywords import extract_keywords
-from tasks.near_duplicates import assign_story_ids, compute_signatures, sketch_rows
+from tasks.near_duplicates import (
+    assign_story_ids,
+    assign_story_ids_among,
+    compute_signatures,
+    repeated_articles,
+    sketch_rows,
+    stored_candidates,
+)
 from tasks.text_tokens import text_tokens
 from tasks.tone import score_tone
 
@@ -402,6 +409,30 @@ def story_ids_incrementally(stored: pl.DataFrame, arriving: pl.DataFrame) -> dic
     return dict(pl.concat([stored_ids, arriving_ids]).iter_rows())
 
 
+def story_ids_in_runs(runs: list[pl.DataFrame], *, skip_repeats: bool) -> dict[str, str]:
+    """Story ids with each run assigned against the sketches the runs before it stored, as the flow does.
+
+    Args:
+        runs: the articles of each run, in order.
+        skip_repeats: store no anchors for repeats (:func:`tasks.near_duplicates.repeated_articles`), as
+            the flow does; False anchors every article.
+
+    Returns:
+        ``article_id -> story_id`` for every run's articles.
+    """
+    stored: pl.DataFrame | None = None
+    story_ids: dict[str, str] = {}
+    for articles in runs:
+        signatures = compute_signatures(articles)
+        candidates = stored_candidates(signatures, stored)
+        ids = assign_story_ids_among(signatures, candidates)
+        repeats = repeated_articles(signatures, candidates) if skip_repeats else None
+        rows = sketch_rows(signatures, ids, repeats)
+        stored = rows if stored is None else pl.concat([stored, rows])
+        story_ids.update(ids.iter_rows())
+    return story_ids
+
+
 def evaluate_planted(
     originals: pl.DataFrame, variants: pl.DataFrame, distinct: set[str], story_ids: dict[str, str]
 ) -> PlantedResult:
@@ -562,6 +593,21 @@ def main() -> None:
         wrongly = f"{result.wrongly_grouped}/{result.distinct} distinct"
         grouping = f"false grouping {result.false_grouping:.2%} ({wrongly})"
         print(f"  planted near duplicates ({label}): {recall}, {grouping}")
+    rewrites = plant_variants(
+        variants.select(list(ARTICLE_SCHEMA)), arguments.planted, arguments.seed + 1
+    ).with_columns(pl.col("article_id").str.replace("planted/", "rewritten/"))
+    first = dict(variants.select("article_id", "original_id").iter_rows())
+    runs = [bbc, variants.select(list(ARTICLE_SCHEMA)), rewrites.select(list(ARTICLE_SCHEMA))]
+    for label, skip in (("repeats without anchors, as stored", True), ("every article anchored", False)):
+        story_ids = story_ids_in_runs(runs, skip_repeats=skip)
+        joined = sum(
+            story_ids[rewrite] == story_ids[first[variant]]
+            for rewrite, variant in rewrites.select("article_id", "original_id").iter_rows()
+        )
+        print(
+            f"  rewrites of stored variants, three runs ({label}): {joined}/{rewrites.height} "
+            f"({joined / rewrites.height:.1%}) share their original's story"
+        )
     by_edit: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     missed = {
         variant

@@ -177,7 +177,7 @@ def _register_prepared(
     fresh = identified.filter(pl.col("status") == "ingested")
     _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
     ingested_at = utc_now()
-    grouped, signature_rows = group_into_stories(con, fresh, enriched.signatures)
+    grouped, signature_rows = group_into_stories(con, fresh, enriched.signatures, settings.anchor_repeats)
     articles = stamped_articles(grouped, run.run_id, ingested_at)
     files = write_partitions(
         articles, article_table_root(settings.lake_path), f"{run.run_id}-{pending.number:05d}"

@@ -102,7 +102,9 @@ def reprocess(
                 same = cleaned.join(wanted, on=["record_key", "sha256", "article_id"], how="semi")
                 enriched = enrich_articles(same, settings.languages, settings.enrichment)
                 fresh = enriched.articles.filter(pl.col("quarantine_reason").is_null())
-                grouped, signatures = group_into_stories(con, fresh, enriched.signatures)
+                grouped, signatures = group_into_stories(
+                    con, fresh, enriched.signatures, settings.anchor_repeats
+                )
                 articles = stamped_articles(grouped, run.run_id, utc_now())
                 files = write_partitions(
                     articles, article_table_root(settings.lake_path), f"{run.run_id}-{number:05d}"

@@ -88,6 +88,12 @@ class Settings(BaseSettings):
         description="Batches read, parsed and enriched while the one before is written and registered; "
         "default: 1 with full enrichment (quicker, one more batch in memory), 0 with basic.",
     )
+    anchor_repeats: bool = Field(
+        default=False,
+        description="Store the story-matching anchors of repeats too (articles that are certain matches "
+        "of a stored one): a rewrite of a rewrite is found more often, at the cost of candidate searches "
+        "that grow with every copy of a story.",
+    )
     max_file_bytes: int = Field(default=10 * 1024 * 1024, ge=1, description="Larger files are quarantined.")
     languages: list[str] = Field(
         default=list(DEFAULT_LANGUAGES), description="Languages the detector may answer."

@@ -66,10 +66,13 @@ SKETCH_ROWS_SCHEMA: Final[dict[str, pl.DataType]] = {
     "published_at": pl.Datetime("us"),
     "n_shingles": pl.Int32(),
     "sketch": pl.List(pl.UInt64()),
+    "anchored": pl.Boolean(),
 }
 """The warehouse table ``article_sketches``: each stored article's sketch and story, one row per article.
 
-Sketches written under another :data:`SIGNATURE_VERSION` are not comparable and must be recomputed.
+``anchored`` says whether the article's anchors are in ``article_anchors``: they are not for a repeat
+(see :func:`repeated_articles`). Sketches written under another :data:`SIGNATURE_VERSION` are not
+comparable and must be recomputed.
 """
 
 ANCHOR_ROWS_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -172,18 +175,23 @@ def compute_signatures(articles: pl.DataFrame, tokens: TextTokens | None = None)
     )
 
 
-def sketch_rows(signatures: pl.DataFrame, story_ids: pl.DataFrame) -> pl.DataFrame:
+def sketch_rows(
+    signatures: pl.DataFrame, story_ids: pl.DataFrame, repeats: pl.Series | None = None
+) -> pl.DataFrame:
     """The rows to store in ``article_sketches`` for signed articles and their story ids.
 
     Args:
         signatures: output of :func:`compute_signatures`.
         story_ids: ``(article_id, story_id)``, as returned by :func:`assign_story_ids`.
+        repeats: ``article_id`` of the articles whose anchors are not stored (:func:`repeated_articles`).
 
     Returns:
         Columns of :data:`SKETCH_ROWS_SCHEMA`, one row per article of both.
     """
+    repeated = pl.col("article_id").is_in(repeats.implode()) if repeats is not None else pl.lit(False)
     return (
         signatures.join(story_ids.select("article_id", "story_id"), on="article_id", how="inner")
+        .with_columns(anchored=~repeated)
         .select(list(SKETCH_ROWS_SCHEMA))
         .cast(SKETCH_ROWS_SCHEMA)  # type: ignore[arg-type]
     )
@@ -192,9 +200,8 @@ def sketch_rows(signatures: pl.DataFrame, story_ids: pl.DataFrame) -> pl.DataFra
 def anchor_rows(sketches: pl.DataFrame) -> pl.DataFrame:
     """The rows to store in ``article_anchors`` for rows of :data:`SKETCH_ROWS_SCHEMA`."""
     return (
-        sketches.select(
-            "article_id", "story_id", "n_shingles", shingle_hash=pl.col("sketch").list.head(NUM_ANCHORS)
-        )
+        sketches.filter(pl.col("anchored").fill_null(True))
+        .select("article_id", "story_id", "n_shingles", shingle_hash=pl.col("sketch").list.head(NUM_ANCHORS))
         .explode("shingle_hash")
         .drop_nulls("shingle_hash")
         .cast(ANCHOR_ROWS_SCHEMA)  # type: ignore[arg-type]
@@ -402,7 +409,8 @@ def stored_candidates(new: pl.DataFrame, existing: pl.DataFrame | None) -> Store
         )
     articles = existing.select(list(SKETCH_ROWS_SCHEMA)).cast(SKETCH_ROWS_SCHEMA)  # type: ignore[arg-type]
     numbered = articles.select("article_id").with_row_index("node")
-    stored_rows = _sketch_rows(articles.select("sketch").with_row_index("node"))
+    indexed = articles.with_row_index("node").filter(pl.col("anchored").fill_null(True))
+    stored_rows = _sketch_rows(indexed.select("node", "sketch"))
     pairs = (
         _shared_anchors(new_anchors(new).rename({"u": "node"}), _anchors(stored_rows))
         .join(numbered.rename({"node": "v"}), on="v")
@@ -410,6 +418,35 @@ def stored_candidates(new: pl.DataFrame, existing: pl.DataFrame | None) -> Store
         .cast(STORED_PAIRS_SCHEMA)  # type: ignore[arg-type]
     )
     return StoredCandidates(pairs, articles)
+
+
+def repeated_articles(new: pl.DataFrame, candidates: StoredCandidates) -> pl.Series:
+    """The new articles that are certain matches of a stored article other than themselves: repeats.
+
+    A repeat shares at least ``CERTAIN_SHARED`` of its ``NUM_ANCHORS`` anchors with an anchored stored
+    article, so what its anchors would find, that article's find too: a repeat's sketch is stored, its
+    anchors are not. A story copied hundreds of times (syndicated wire copy) then costs the candidate
+    search a few anchored versions, not every copy; a later article that only one repeat's anchors would
+    have found (a rewrite of a rewrite) can start a story of its own.
+
+    Args:
+        new: output of :func:`compute_signatures` for the batch.
+        candidates: the batch's :class:`StoredCandidates`.
+
+    Returns:
+        The repeats' ``article_id``.
+    """
+    fresh = _new_nodes(new)
+    across = _sized(
+        candidates.pairs.join(candidates.articles.select("article_id", "n_shingles"), on="article_id"), fresh
+    )
+    return (
+        across.filter("certain")
+        .join(fresh.select(u="node", new_article="article_id"), on="u")
+        .filter(pl.col("article_id") != pl.col("new_article"))
+        .get_column("new_article")
+        .unique()
+    )
 
 
 def needs_sketch(new: pl.DataFrame, pairs: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:

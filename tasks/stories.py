@@ -17,6 +17,7 @@ from tasks.near_duplicates import (
     assign_story_ids_among,
     needs_sketch,
     new_anchors,
+    repeated_articles,
     sketch_rows,
 )
 from warehouse.catalog import registered
@@ -78,16 +79,28 @@ def load_stored_candidates(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) ->
     return StoredCandidates(pairs, articles)
 
 
-def story_tables(signatures: pl.DataFrame, story_ids: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """The ``article_sketches`` and ``article_anchors`` rows to store for signed articles."""
-    sketches = sketch_rows(signatures, story_ids)
+def story_tables(
+    signatures: pl.DataFrame, story_ids: pl.DataFrame, repeats: pl.Series | None = None
+) -> dict[str, pl.DataFrame]:
+    """The ``article_sketches`` and ``article_anchors`` rows to store for signed articles.
+
+    ``repeats`` (:func:`tasks.near_duplicates.repeated_articles`) get a sketch and no anchors.
+    """
+    sketches = sketch_rows(signatures, story_ids, repeats)
     return {"article_sketches": sketches, "article_anchors": anchor_rows(sketches)}
 
 
 def group_stories(
-    con: duckdb.DuckDBPyConnection, articles: pl.DataFrame, signatures: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    articles: pl.DataFrame,
+    signatures: pl.DataFrame,
+    anchor_repeats: bool = False,
 ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
-    """``articles`` with ``story_id``, and the rows of :func:`story_tables` to store for them."""
+    """``articles`` with ``story_id``, and the rows of :func:`story_tables` to store for them.
+
+    Repeats (:func:`tasks.near_duplicates.repeated_articles`) are stored without anchors unless
+    ``anchor_repeats``.
+    """
     mine = signatures.filter(pl.col("article_id").is_in(articles["article_id"].implode()))
     if mine.is_empty():
         return articles.with_columns(pl.col("article_id").alias("story_id")), story_tables(
@@ -97,14 +110,18 @@ def group_stories(
         candidates = load_stored_candidates(con, mine)
     with timed("stories.assign"):
         stories = assign_story_ids_among(mine, candidates)
+        repeats = None if anchor_repeats else repeated_articles(mine, candidates)
     grouped = articles.drop("story_id", strict=False).join(stories, on="article_id", how="left")
     grouped = grouped.with_columns(pl.coalesce("story_id", "article_id").alias("story_id"))
-    return grouped, story_tables(mine, stories)
+    return grouped, story_tables(mine, stories, repeats)
 
 
 @task(name="group_stories", cache_policy=NO_CACHE)
 def group_into_stories(
-    con: duckdb.DuckDBPyConnection, articles: pl.DataFrame, signatures: pl.DataFrame
+    con: duckdb.DuckDBPyConnection,
+    articles: pl.DataFrame,
+    signatures: pl.DataFrame,
+    anchor_repeats: bool = False,
 ) -> tuple[pl.DataFrame, dict[str, pl.DataFrame]]:
     with timed("stories"):
-        return group_stories(con, articles, signatures)
+        return group_stories(con, articles, signatures, anchor_repeats)

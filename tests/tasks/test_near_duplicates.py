@@ -18,7 +18,9 @@ from tasks.near_duplicates import (
     anchor_rows,
     assign_story_ids,
     compute_signatures,
+    repeated_articles,
     sketch_rows,
+    stored_candidates,
 )
 
 SCHEMA = {
@@ -254,6 +256,37 @@ def test_new_articles_join_stored_stories() -> None:
         "new-2": "story-B",
         "new-3": "new-3",
         "old-1": "story-A",
+    }
+
+
+def test_certain_matches_of_other_stored_articles_are_repeats() -> None:
+    stored = sketch_rows(
+        compute_signatures(_frame({"article_id": "a", "body": _story(50, 300)})),
+        pl.DataFrame({"article_id": ["a"], "story_id": ["story-A"]}),
+    )
+    words = _story(50, 300).split(" ")
+    words[150] = "changed"
+    arriving = compute_signatures(
+        _frame(
+            {"article_id": "copy", "body": " ".join(words)},
+            {"article_id": "a", "body": _story(50, 300)},
+            {"article_id": "other", "body": _story(51, 300)},
+        )
+    )
+    repeats = repeated_articles(arriving, stored_candidates(arriving, stored))
+    assert repeats.to_list() == ["copy"]
+    rows = sketch_rows(arriving, assign_story_ids(arriving, stored), repeats)
+    assert dict(rows.select("article_id", "anchored").iter_rows()) == {
+        "copy": False,
+        "a": True,
+        "other": True,
+    }
+    assert set(anchor_rows(rows)["article_id"]) == {"a", "other"}
+    later = compute_signatures(_frame({"article_id": "later", "body": " ".join(words)}))
+    stored_again = pl.concat([stored, rows.filter(pl.col("article_id") == "copy")])
+    assert stored_candidates(later, stored_again).pairs["article_id"].to_list() == ["a"]
+    assert _stories(_frame({"article_id": "later", "body": " ".join(words)}), stored_again) == {
+        "later": "story-A"
     }
 
 

@@ -9,8 +9,14 @@ import polars as pl
 import pytest
 
 from tasks import near_duplicates as nd
-from tasks.near_duplicates import SKETCH_ROWS_SCHEMA, assign_story_ids, compute_signatures, sketch_rows
-from tasks.stories import group_stories, load_stored_candidates, story_tables
+from tasks.near_duplicates import (
+    SKETCH_ROWS_SCHEMA,
+    anchor_rows,
+    assign_story_ids,
+    compute_signatures,
+    sketch_rows,
+)
+from tasks.stories import group_stories, load_stored_candidates
 from tests.tasks.test_near_duplicates import _frame, _story
 
 TABLES_SQL = Path(__file__).resolve().parents[2] / "warehouse" / "sql" / "tables"
@@ -20,12 +26,15 @@ def _warehouse(sketches: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for name in ("07_article_anchors.sql", "08_article_sketches.sql"):
         con.execute((TABLES_SQL / name).read_text())
-    rows = story_tables(sketches.drop("story_id"), sketches.select("article_id", "story_id"))
+    _insert(con, {"article_sketches": sketches, "article_anchors": anchor_rows(sketches)})
+    return con
+
+
+def _insert(con: duckdb.DuckDBPyConnection, rows: dict[str, pl.DataFrame]) -> None:
     for table, frame in rows.items():
         con.register("stored_rows", frame.to_arrow())
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM stored_rows")
         con.unregister("stored_rows")
-    return con
 
 
 def _stored(frame: pl.DataFrame) -> pl.DataFrame:
@@ -91,6 +100,23 @@ def test_settled_groups_skip_only_comparisons_that_cannot_change_their_story(
     monkeypatch.setattr(nd, "_settled_labels", lambda *frames: pl.DataFrame(schema={"label": pl.UInt32}))
     assert pruned.equals(assign_story_ids(arriving, stored))
     assert settled_groups[0] > 0
+
+
+def test_repeats_are_stored_without_anchors_and_later_batches_match_alike() -> None:
+    rng = random.Random(11)
+    con = _warehouse(_stored(_batch(rng, "old", 80)))
+    second = _batch(rng, "mid", 60)
+    _grouped, rows = group_stories(con, second, compute_signatures(second))
+    sketches = rows["article_sketches"]
+    assert 0 < sketches["anchored"].sum() < sketches.height
+    assert set(rows["article_anchors"]["article_id"]) == set(sketches.filter("anchored")["article_id"])
+    _grouped, anchoring_all = group_stories(con, second, compute_signatures(second), anchor_repeats=True)
+    assert anchoring_all["article_sketches"]["anchored"].all()
+    _insert(con, rows)
+    third = _batch(rng, "new", 60)
+    stored = con.execute("SELECT * FROM article_sketches").pl()
+    expected = dict(assign_story_ids(compute_signatures(third), stored).iter_rows())
+    assert _group(con, third) == expected
 
 
 def test_stored_stories_joined_and_kept() -> None:

@@ -109,6 +109,7 @@ def test_writer_moves_old_signature_rows_into_sketches_and_anchors(
         .with_columns(slot=pl.int_ranges(pl.col("sketch").list.len(), dtype=pl.Int16))
         .explode("sketch", "slot")
         .rename({"sketch": "shingle_hash"})
+        .drop("anchored")
     )
     con = connect_writer(load_settings())
     con.execute("DROP TABLE article_anchors")

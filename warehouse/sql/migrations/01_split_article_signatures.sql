@@ -3,7 +3,7 @@
 -- $part of $parts: the sketches are gathered a slice of articles at a time, to stay in the memory limit.
 INSERT INTO article_sketches
 SELECT article_id, any_value(story_id), any_value(published_at), any_value(n_shingles),
-       list(shingle_hash ORDER BY slot)
+       list(shingle_hash ORDER BY slot), true
 FROM article_signatures
 WHERE hash(article_id) % $parts = $part
 GROUP BY article_id;

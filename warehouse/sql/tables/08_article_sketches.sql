@@ -3,5 +3,6 @@ CREATE TABLE IF NOT EXISTS article_sketches (
     story_id VARCHAR,
     published_at TIMESTAMP,
     n_shingles INTEGER,
-    sketch UBIGINT[]
+    sketch UBIGINT[],
+    anchored BOOLEAN
 );
