@@ -241,12 +241,11 @@ def _non_latin_letter_count(text: str) -> int:
 
 def _language_of(text: str) -> str:
     """The language of the lines that carry non-ASCII letters, markup and URLs left out."""
-    from tasks.language import shared_identifier
+    from tasks.language import most_likely_language
 
     accented_lines = [line for line in text.splitlines() if not line.isascii()]
     sample = _MARKUP_RE.sub(" ", "\n".join(accented_lines))[:_LANGUAGE_SAMPLE_CHARS]
-    language, _score = shared_identifier().classify(sample)
-    return str(language)
+    return most_likely_language(sample)
 
 
 def _codec_name(encoding: str) -> str:

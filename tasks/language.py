@@ -7,6 +7,7 @@ NumPy, one step per byte position across all texts, which gives the identical an
 
 from __future__ import annotations
 
+import dataclasses
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -32,35 +33,48 @@ class _Model:
 
 
 @cache
-def _identifier() -> LanguageIdentifier:
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+def _bundled() -> _Model:
+    """py3langid's whole model as arrays (``weights`` as shipped: features x languages, float16).
 
-
-def shared_identifier() -> LanguageIdentifier:
-    """py3langid's identifier, loaded once per process for every user of it."""
-    return _identifier()
-
-
-def supported_languages() -> list[str]:
-    """The ISO 639-1 (or 639-3 where there is none) codes the bundled model knows."""
-    return list(dict.fromkeys(_identifier().nb_classes))
-
-
-@cache
-def _model(languages: tuple[str, ...]) -> _Model:
-    identifier = _identifier()
-    unknown = sorted(set(languages) - set(identifier.nb_classes))
-    if unknown:
-        raise ValueError(f"language detector does not know: {', '.join(unknown)}")
-    columns = [i for i, label in enumerate(identifier.nb_classes) if label in set(languages)]
+    The identifier object that loads it keeps the same tables again as Python lists and arrays (about
+    70 MB); it is let go once they are converted.
+    """
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
     return _Model(
         next_move=np.asarray(identifier.tk_nextmove, dtype=np.int32),
         row_base=np.asarray(identifier.tk_row, dtype=np.int32) << 8,
         output=np.asarray(identifier.tk_output, dtype=np.int32),
-        weights=np.ascontiguousarray(np.asarray(identifier.nb_ptc, dtype=np.float32)[:, columns].T),
-        priors=np.asarray(identifier.nb_pc, dtype=np.float32)[columns],
-        labels=tuple(identifier.nb_classes[i] for i in columns),
+        weights=np.asarray(identifier.nb_ptc),
+        priors=np.asarray(identifier.nb_pc, dtype=np.float32),
+        labels=tuple(identifier.nb_classes),
     )
+
+
+def supported_languages() -> list[str]:
+    """The ISO 639-1 (or 639-3 where there is none) codes the bundled model knows."""
+    return list(dict.fromkeys(_bundled().labels))
+
+
+@cache
+def _model(languages: tuple[str, ...]) -> _Model:
+    bundled = _bundled()
+    unknown = sorted(set(languages) - set(bundled.labels))
+    if unknown:
+        raise ValueError(f"language detector does not know: {', '.join(unknown)}")
+    columns = [i for i, label in enumerate(bundled.labels) if label in set(languages)]
+    return dataclasses.replace(
+        bundled,
+        weights=np.ascontiguousarray(bundled.weights[:, columns].astype(np.float32).T),
+        priors=bundled.priors[columns],
+        labels=tuple(bundled.labels[i] for i in columns),
+    )
+
+
+def most_likely_language(text: str) -> str:
+    """The most likely of every language the model knows for the whole of ``text``: py3langid's
+    ``classify`` answer (its first language, ``af``, when the text has nothing to go on)."""
+    model = _model(tuple(sorted(set(_bundled().labels))))
+    return _classify_chunk(model, [_encode(text)])[0] or model.labels[0]
 
 
 def _encode(text: str) -> bytes:

@@ -11,7 +11,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from newsflow.settings import DEFAULT_LANGUAGES
 from tasks.formats import explode_records
-from tasks.language import PREFIX_CHARS, classify_texts, detect_languages
+from tasks.language import PREFIX_CHARS, classify_texts, detect_languages, most_likely_language
 from tasks.schema import RAW_SCHEMA
 
 LANGUAGES = list(DEFAULT_LANGUAGES)
@@ -70,6 +70,12 @@ def test_batch_answers_equal_py3langid() -> None:
     ]
     expected = [reference.classify(text[:PREFIX_CHARS])[0] for text in texts]
     assert classify_texts(texts, LANGUAGES) == expected
+
+
+def test_most_likely_language_among_all_equals_py3langid() -> None:
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+    texts = [*SAMPLES.values(), "Ünïcödé " * 120, "Жёлтый дом на углу", "", "1234 !!"]
+    assert [most_likely_language(text) for text in texts] == [reference.classify(text)[0] for text in texts]
 
 
 EVAL_DEV_LANGUAGE = {
