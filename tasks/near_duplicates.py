@@ -10,10 +10,11 @@ values, both sketches hold *every* shingle hash of their article, so the hashes 
 sample of the union. Containment catches what Jaccard misses: a copy with its last paragraphs cut.
 
 Candidate pairs are articles whose anchors (the ``NUM_ANCHORS`` smallest sketch values) share at least
-``MIN_SHARED`` hashes, found by an equi-join on the hash (the warehouse can run the same join in SQL on
-the long table below); a hash among the anchors of more than ``MAX_BUCKET`` articles (of the batch, or of
-the stored rows given) is boilerplate and finds no pairs. Candidates are kept when the similarity
-estimates pass the thresholds of :func:`assign_story_ids`; groups are the connected components.
+``MIN_SHARED`` hashes, found by an equi-join on the hash (the warehouse runs the same join in SQL on
+``article_anchors``, :data:`ANCHOR_ROWS_SCHEMA`); a hash among the anchors of more than ``MAX_BUCKET``
+articles (of the batch, or of the stored articles given) is boilerplate and finds no pairs. Candidates are
+kept when the similarity estimates pass the thresholds of :func:`assign_story_ids`; groups are the
+connected components.
 
 Hashes are computed here rather than taken from ``polars.Expr.hash`` (which may change between Polars
 releases), so sketches stored by one run stay comparable with the next: every distinct token is hashed
