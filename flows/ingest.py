@@ -177,7 +177,7 @@ def _register_prepared(
     fresh = identified.filter(pl.col("status") == "ingested")
     _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
     ingested_at = utc_now()
-    grouped, signature_rows = group_into_stories(con, fresh, enriched.signatures, settings.anchor_repeats)
+    grouped, story_rows = group_into_stories(con, fresh, enriched.signatures, settings.anchor_repeats)
     articles = stamped_articles(grouped, run.run_id, ingested_at)
     files = write_partitions(
         articles, article_table_root(settings.lake_path), f"{run.run_id}-{pending.number:05d}"
@@ -190,7 +190,7 @@ def _register_prepared(
         con,
         article_files=files,
         replaced_article_ids=identified.filter(pl.col("replaces_previous"))["article_id"].unique().to_list(),
-        tables={"ingested_files": manifest, **side_table_rows(enriched, articles, signature_rows)},
+        tables={"ingested_files": manifest, **side_table_rows(enriched, articles, story_rows)},
         refreshed_files=file_state(
             fetched.filter((pl.col("change") != "new") & pl.col("quarantine_reason").is_null())
         ),

@@ -68,7 +68,7 @@ def reprocess(
 
     Each selected article's raw file is read again from its recorded location; only records whose bytes
     still hash to what was ingested are rebuilt (others are reported, never guessed). Old rows and their
-    entity, quote, keyword and signature rows are replaced in the same transaction as the new ones.
+    entity, quote, keyword, sketch and anchor rows are replaced in the same transaction as the new ones.
 
     Args:
         source: Only articles of this source; default: every source.
@@ -102,7 +102,7 @@ def reprocess(
                 same = cleaned.join(wanted, on=["record_key", "sha256", "article_id"], how="semi")
                 enriched = enrich_articles(same, settings.languages, settings.enrichment)
                 fresh = enriched.articles.filter(pl.col("quarantine_reason").is_null())
-                grouped, signatures = group_into_stories(
+                grouped, story_rows = group_into_stories(
                     con, fresh, enriched.signatures, settings.anchor_repeats
                 )
                 articles = stamped_articles(grouped, run.run_id, utc_now())
@@ -115,7 +115,7 @@ def reprocess(
                     con,
                     article_files=files,
                     replaced_article_ids=articles["article_id"].to_list(),
-                    tables=side_table_rows(enriched, articles, signatures),
+                    tables=side_table_rows(enriched, articles, story_rows),
                     refreshed_files=None,
                     run_row=run.row("running"),
                 )
