@@ -45,11 +45,10 @@ from tasks.dates import resolve_published_at
 from tasks.keywords import extract_keywords
 from tasks.near_duplicates import (
     assign_story_ids,
-    assign_story_ids_among,
     compute_signatures,
-    repeated_articles,
     sketch_rows,
     stored_candidates,
+    stories_and_sketches,
 )
 from tasks.text_tokens import text_tokens
 from tasks.tone import score_tone
@@ -424,10 +423,9 @@ def story_ids_in_runs(runs: list[pl.DataFrame], *, skip_repeats: bool) -> dict[s
     story_ids: dict[str, str] = {}
     for articles in runs:
         signatures = compute_signatures(articles)
-        candidates = stored_candidates(signatures, stored)
-        ids = assign_story_ids_among(signatures, candidates)
-        repeats = repeated_articles(signatures, candidates) if skip_repeats else None
-        rows = sketch_rows(signatures, ids, repeats)
+        ids, rows = stories_and_sketches(
+            signatures, stored_candidates(signatures, stored), anchor_repeats=not skip_repeats
+        )
         stored = rows if stored is None else pl.concat([stored, rows])
         story_ids.update(ids.iter_rows())
     return story_ids

@@ -34,7 +34,7 @@ class _Model:
 
 @cache
 def _bundled() -> _Model:
-    """py3langid's whole model as arrays (``weights`` as shipped: features x languages, float16).
+    """py3langid's whole model as arrays, its weights kept at the float16 precision it ships with.
 
     The identifier object that loads it keeps the same tables again as Python lists and arrays (about
     70 MB); it is let go once they are converted.
@@ -44,7 +44,7 @@ def _bundled() -> _Model:
         next_move=np.asarray(identifier.tk_nextmove, dtype=np.int32),
         row_base=np.asarray(identifier.tk_row, dtype=np.int32) << 8,
         output=np.asarray(identifier.tk_output, dtype=np.int32),
-        weights=np.asarray(identifier.nb_ptc),
+        weights=np.ascontiguousarray(np.asarray(identifier.nb_ptc).T),
         priors=np.asarray(identifier.nb_pc, dtype=np.float32),
         labels=tuple(identifier.nb_classes),
     )
@@ -64,7 +64,7 @@ def _model(languages: tuple[str, ...]) -> _Model:
     columns = [i for i, label in enumerate(bundled.labels) if label in set(languages)]
     return dataclasses.replace(
         bundled,
-        weights=np.ascontiguousarray(bundled.weights[:, columns].astype(np.float32).T),
+        weights=bundled.weights[columns].astype(np.float32),
         priors=bundled.priors[columns],
         labels=tuple(bundled.labels[i] for i in columns),
     )
@@ -73,7 +73,7 @@ def _model(languages: tuple[str, ...]) -> _Model:
 def most_likely_language(text: str) -> str:
     """The most likely of every language the model knows for the whole of ``text``: py3langid's
     ``classify`` answer (its first language, ``af``, when the text has nothing to go on)."""
-    model = _model(tuple(sorted(set(_bundled().labels))))
+    model = _bundled()
     return _classify_chunk(model, [_encode(text)])[0] or model.labels[0]
 
 

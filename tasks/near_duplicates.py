@@ -450,6 +450,25 @@ def repeated_articles(new: pl.DataFrame, candidates: StoredCandidates) -> pl.Ser
     )
 
 
+def stories_and_sketches(
+    new: pl.DataFrame, candidates: StoredCandidates, *, anchor_repeats: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A batch's story ids and the ``article_sketches`` rows to store for it.
+
+    Args:
+        new: output of :func:`compute_signatures` for the batch.
+        candidates: the batch's :class:`StoredCandidates`.
+        anchor_repeats: anchor repeats too (:func:`repeated_articles`); by default they get no anchors.
+
+    Returns:
+        ``(article_id, story_id)`` as :func:`assign_story_ids_among` gives them, and rows of
+        :data:`SKETCH_ROWS_SCHEMA`.
+    """
+    story_ids = assign_story_ids_among(new, candidates)
+    repeats = None if anchor_repeats else repeated_articles(new, candidates)
+    return story_ids, sketch_rows(new, story_ids, repeats)
+
+
 def needs_sketch(new: pl.DataFrame, pairs: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
     """The stored articles whose similarity to a new one must be estimated from their sketches.
 

@@ -14,11 +14,10 @@ from tasks.near_duplicates import (
     STORED_PAIRS_SCHEMA,
     StoredCandidates,
     anchor_rows,
-    assign_story_ids_among,
     needs_sketch,
     new_anchors,
-    repeated_articles,
     sketch_rows,
+    stories_and_sketches,
 )
 from warehouse.catalog import registered
 
@@ -79,14 +78,8 @@ def load_stored_candidates(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) ->
     return StoredCandidates(pairs, articles)
 
 
-def story_tables(
-    signatures: pl.DataFrame, story_ids: pl.DataFrame, repeats: pl.Series | None = None
-) -> dict[str, pl.DataFrame]:
-    """The ``article_sketches`` and ``article_anchors`` rows to store for signed articles.
-
-    ``repeats`` (:func:`tasks.near_duplicates.repeated_articles`) get a sketch and no anchors.
-    """
-    sketches = sketch_rows(signatures, story_ids, repeats)
+def story_tables(sketches: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The ``article_sketches`` and ``article_anchors`` rows to store for rows of ``article_sketches``."""
     return {"article_sketches": sketches, "article_anchors": anchor_rows(sketches)}
 
 
@@ -104,16 +97,15 @@ def group_stories(
     mine = signatures.filter(pl.col("article_id").is_in(articles["article_id"].implode()))
     if mine.is_empty():
         return articles.with_columns(pl.col("article_id").alias("story_id")), story_tables(
-            mine, mine.select("article_id", story_id="article_id")
+            sketch_rows(mine, mine.select("article_id", story_id="article_id"))
         )
     with timed("stories.candidates"):
         candidates = load_stored_candidates(con, mine)
     with timed("stories.assign"):
-        stories = assign_story_ids_among(mine, candidates)
-        repeats = None if anchor_repeats else repeated_articles(mine, candidates)
+        stories, sketches = stories_and_sketches(mine, candidates, anchor_repeats=anchor_repeats)
     grouped = articles.drop("story_id", strict=False).join(stories, on="article_id", how="left")
     grouped = grouped.with_columns(pl.coalesce("story_id", "article_id").alias("story_id"))
-    return grouped, story_tables(mine, stories, repeats)
+    return grouped, story_tables(sketches)
 
 
 @task(name="group_stories", cache_policy=NO_CACHE)

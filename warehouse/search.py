@@ -57,8 +57,9 @@ _WORD_KEY_SEED = 0x66747377
 FULL_REBUILD_FRACTION = 0.5
 """An update touching more than this fraction of the indexed articles rebuilds the index instead."""
 
+_SEARCH_COLUMNS = (ID_COLUMN, *INDEXED_FIELDS, VERSION_COLUMN)
 EXPECTED_LAYOUT: dict[tuple[str, str], tuple[str, ...]] = {
-    ("main", SEARCH_TABLE): (ID_COLUMN, *INDEXED_FIELDS, VERSION_COLUMN),
+    ("main", SEARCH_TABLE): _SEARCH_COLUMNS,
     (FTS_SCHEMA, "docs"): ("docid", "name", "len"),
     (FTS_SCHEMA, "terms"): ("docid", "fieldid", "termid"),
     (FTS_SCHEMA, "dict"): ("termid", "term", "df"),
@@ -185,7 +186,7 @@ def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     ``PRAGMA create_fts_index`` on an empty table lays out the extension's tables and macros; the new, empty
     index is then updated with every article, so a build and an update index articles the same way.
     """
-    columns = ", ".join(EXPECTED_LAYOUT[("main", SEARCH_TABLE)])
+    columns = ", ".join(_SEARCH_COLUMNS)
     fields = ", ".join(f"'{field}'" for field in INDEXED_FIELDS)
     con = connect_index(database, settings)
     try:
@@ -302,7 +303,7 @@ def _add_documents(con: duckdb.DuckDBPyConnection) -> None:
     reading = con.cursor()
     try:
         reading.register("arriving_rows", con.execute("SELECT * FROM arriving").to_arrow_table())
-        columns = ", ".join(f"a.{column}" for column in EXPECTED_LAYOUT[("main", SEARCH_TABLE)])
+        columns = ", ".join(f"a.{column}" for column in _SEARCH_COLUMNS)
         chunks = reading.execute(
             f"SELECT {columns} FROM {LAKE}.articles AS a SEMI JOIN arriving_rows AS r "
             f"ON a.{ID_COLUMN} = r.{ID_COLUMN} AND a.{VERSION_COLUMN} IS NOT DISTINCT FROM r.{VERSION_COLUMN}"
@@ -389,7 +390,7 @@ def _add_chunk(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
             "WHERE d.termid = g.termid"
         )
         con.execute(f"INSERT INTO {FTS_SCHEMA}.docs SELECT docid, name, len FROM chunk_docs")
-        columns = ", ".join(EXPECTED_LAYOUT[("main", SEARCH_TABLE)])
+        columns = ", ".join(_SEARCH_COLUMNS)
         con.execute(f"INSERT INTO {SEARCH_TABLE} SELECT {columns} FROM chunk_articles ORDER BY docid")
 
 

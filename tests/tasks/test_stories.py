@@ -11,12 +11,11 @@ import pytest
 from tasks import near_duplicates as nd
 from tasks.near_duplicates import (
     SKETCH_ROWS_SCHEMA,
-    anchor_rows,
     assign_story_ids,
     compute_signatures,
     sketch_rows,
 )
-from tasks.stories import group_stories, load_stored_candidates
+from tasks.stories import group_stories, load_stored_candidates, story_tables
 from tests.tasks.test_near_duplicates import _frame, _story
 
 TABLES_SQL = Path(__file__).resolve().parents[2] / "warehouse" / "sql" / "tables"
@@ -26,7 +25,7 @@ def _warehouse(sketches: pl.DataFrame) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for name in ("07_article_anchors.sql", "08_article_sketches.sql"):
         con.execute((TABLES_SQL / name).read_text())
-    _insert(con, {"article_sketches": sketches, "article_anchors": anchor_rows(sketches)})
+    _insert(con, story_tables(sketches))
     return con
 
 

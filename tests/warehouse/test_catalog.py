@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from newsflow.settings import load_settings
-from tasks.near_duplicates import compute_signatures
+from tasks.near_duplicates import compute_signatures, sketch_rows
 from tasks.stories import story_tables
 from warehouse.catalog import connect_writer, reader
 
@@ -103,7 +103,9 @@ def test_writer_moves_old_signature_rows_into_sketches_and_anchors(
         }
     )
     signatures = compute_signatures(articles)
-    expected = story_tables(signatures, articles.select("article_id", story_id=pl.lit("story-1")))
+    expected = story_tables(
+        sketch_rows(signatures, articles.select("article_id", story_id=pl.lit("story-1")))
+    )
     old_rows = (
         expected["article_sketches"]
         .with_columns(slot=pl.int_ranges(pl.col("sketch").list.len(), dtype=pl.Int16))
