@@ -325,10 +325,13 @@ class StoredCandidates:
             stored article with the ``article_id`` of a new one (an article ingested again). Publication
             times and sketches are needed (and may otherwise be NULL) where a similarity must be estimated
             from the sketches: for the articles :func:`needs_sketch` names.
+        groups: ``(node, label)`` of :func:`batch_groups`: the batch's own groups, which both the choice of
+            sketches to read and the assignment need.
     """
 
     pairs: pl.DataFrame
     articles: pl.DataFrame
+    groups: pl.DataFrame
 
 
 _NODE_SCHEMA: Final[dict[str, pl.DataType]] = {
@@ -406,7 +409,9 @@ def stored_candidates(new: pl.DataFrame, existing: pl.DataFrame | None) -> Store
     """
     if existing is None or existing.height == 0:
         return StoredCandidates(
-            pl.DataFrame(schema=STORED_PAIRS_SCHEMA), pl.DataFrame(schema=SKETCH_ROWS_SCHEMA)
+            pl.DataFrame(schema=STORED_PAIRS_SCHEMA),
+            pl.DataFrame(schema=SKETCH_ROWS_SCHEMA),
+            batch_groups(new),
         )
     articles = existing.select(list(SKETCH_ROWS_SCHEMA)).cast(SKETCH_ROWS_SCHEMA)  # type: ignore[arg-type]
     numbered = articles.select("article_id").with_row_index("node")
@@ -418,7 +423,7 @@ def stored_candidates(new: pl.DataFrame, existing: pl.DataFrame | None) -> Store
         .select("u", "article_id", "shared")
         .cast(STORED_PAIRS_SCHEMA)  # type: ignore[arg-type]
     )
-    return StoredCandidates(pairs, articles)
+    return StoredCandidates(pairs, articles, batch_groups(new))
 
 
 def repeated_articles(new: pl.DataFrame, candidates: StoredCandidates) -> pl.Series:
@@ -469,7 +474,9 @@ def stories_and_sketches(
     return story_ids, sketch_rows(new, story_ids, repeats)
 
 
-def needs_sketch(new: pl.DataFrame, pairs: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
+def needs_sketch(
+    new: pl.DataFrame, pairs: pl.DataFrame, articles: pl.DataFrame, groups: pl.DataFrame
+) -> pl.DataFrame:
     """The stored articles whose similarity to a new one must be estimated from their sketches.
 
     A pair needs sketches unless its anchors settle it (:func:`_certain`) or the story the new article's
@@ -479,14 +486,13 @@ def needs_sketch(new: pl.DataFrame, pairs: pl.DataFrame, articles: pl.DataFrame)
         new: output of :func:`compute_signatures` for the batch.
         pairs: rows of :data:`STORED_PAIRS_SCHEMA`.
         articles: ``article_id`` and ``n_shingles`` of the stored articles of ``pairs``.
+        groups: :func:`batch_groups` of ``new``.
 
     Returns:
         ``article_id`` of every stored article in a pair the anchors alone do not settle.
     """
-    fresh = _new_nodes(new)
-    across = _sized(pairs.join(articles.select("article_id", "n_shingles"), on="article_id"), fresh)
-    labels = _batch_labels(fresh)
-    return _open_pairs(across, labels, _certain_labels(across, labels)).select("article_id").unique()
+    across = _sized(pairs.join(articles.select("article_id", "n_shingles"), on="article_id"), _new_nodes(new))
+    return _open_pairs(across, groups, _certain_labels(across, groups)).select("article_id").unique()
 
 
 def _certain() -> pl.Expr:
@@ -523,8 +529,13 @@ def _rank(fresh: pl.DataFrame) -> pl.DataFrame:
     return order.select("node", "article_id", rank=pl.int_range(pl.len(), dtype=pl.UInt32))
 
 
-def _batch_labels(fresh: pl.DataFrame) -> pl.DataFrame:
-    """``(node, label)``: the batch's groups of near duplicates among themselves, before stored stories."""
+def batch_groups(new: pl.DataFrame) -> pl.DataFrame:
+    """``(node, label)``: the batch's groups of near duplicates among themselves, before stored stories.
+
+    Args:
+        new: output of :func:`compute_signatures` for the batch; ``node`` is an article's row in it.
+    """
+    fresh = _new_nodes(new)
     within = _edges(_shared_anchors(_anchors(_sketch_rows(fresh))), fresh)
     return _components(within, _rank(fresh).select("node", "rank"))
 
@@ -603,7 +614,7 @@ def assign_story_ids_among(new: pl.DataFrame, candidates: StoredCandidates) -> p
     fresh = _new_nodes(new)
     stored = _stored_nodes(candidates.articles, new.height)
     nodes = pl.concat([fresh, stored])
-    labels = _batch_labels(fresh)
+    labels = candidates.groups
     across = _sized(
         candidates.pairs.join(
             stored.select(v="node", article_id="article_id", story_id="story_id", n_shingles="n_shingles"),

@@ -14,6 +14,7 @@ from tasks.near_duplicates import (
     STORED_PAIRS_SCHEMA,
     StoredCandidates,
     anchor_rows,
+    batch_groups,
     needs_sketch,
     new_anchors,
     sketch_rows,
@@ -70,12 +71,13 @@ def load_stored_candidates(con: duckdb.DuckDBPyConnection, new: pl.DataFrame) ->
     matched = _query(con, _PAIRS_SQL, {"shared": nd.MIN_SHARED}, incoming_anchors=anchors)
     pairs = matched.select(list(STORED_PAIRS_SCHEMA)).cast(STORED_PAIRS_SCHEMA)  # type: ignore[arg-type]
     settled = matched.select("article_id", "story_id", "n_shingles").unique("article_id")
-    wanted = pl.concat([needs_sketch(new, pairs, settled), new.select("article_id")]).unique()
+    groups = batch_groups(new)
+    wanted = pl.concat([needs_sketch(new, pairs, settled, groups), new.select("article_id")]).unique()
     detailed = _query(con, _ARTICLES_SQL, {}, wanted=wanted)
     articles = pl.concat(
         [detailed, settled.join(detailed, on="article_id", how="anti")], how="diagonal_relaxed"
     ).select([pl.col(name).cast(dtype) for name, dtype in SKETCH_ROWS_SCHEMA.items()])
-    return StoredCandidates(pairs, articles)
+    return StoredCandidates(pairs, articles, groups)
 
 
 def story_tables(sketches: pl.DataFrame) -> dict[str, pl.DataFrame]:
