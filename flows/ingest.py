@@ -38,7 +38,7 @@ from tasks.identify import KNOWN_HASHES_SCHEMA, identify_articles
 from tasks.parse import file_state, parse_articles, same_bytes_as_before
 from tasks.register import register_batch
 from tasks.schema import conform
-from tasks.search import refresh_search_index
+from tasks.search import finish_search_index
 from tasks.sources import redact_url
 from tasks.stories import group_into_stories
 from tasks.write import write_partitions
@@ -52,7 +52,7 @@ from warehouse.register import (
     mark_abandoned_runs,
     remove_orphan_files,
 )
-from warehouse.search import search_index_exists
+from warehouse.search import SearchIndexFeed, search_index_exists
 
 
 def batches_ahead(settings: Settings) -> int:
@@ -163,8 +163,12 @@ def _register_prepared(
     pending: PendingBatch,
     known_hashes: pl.DataFrame,
     pending_rows: pl.DataFrame | None,
+    search: SearchIndexFeed | None,
 ) -> pl.DataFrame:
-    """Identify, write and register one prepared batch; returns the content hashes known afterwards."""
+    """Identify, write and register one prepared batch, and hand what it wrote to the search index.
+
+    Returns the content hashes known afterwards.
+    """
     fetched = pending.fetched.result()
     enriched = pending.enriched.result()
     unchanged = fetched.filter(same_bytes_as_before(fetched)).height
@@ -196,6 +200,8 @@ def _register_prepared(
         ),
         run_row=run.row("running"),
     )
+    if search is not None:
+        search.add(articles)
     return pl.concat([known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed")
 
 
@@ -271,6 +277,7 @@ def ingest(
     with _writer_guard(settings, logger):
         with timing.timed("setup"):
             con = connect_writer(settings, logger)
+        search: SearchIndexFeed | None = None
         try:
             grace_start = (
                 utc_now() - timedelta(seconds=settings.writer_grace_seconds)
@@ -303,22 +310,26 @@ def ingest(
             todo_batches = list(batches(todo, settings.batch_size))
             in_flight: deque[PendingBatch] = deque()
             ahead = batches_ahead(settings)
+            if settings.search_index:
+                search = SearchIndexFeed(settings)
             for number, batch in enumerate(todo_batches):
                 in_flight.append(_submit_batch(settings, batch, number, mapping))
                 if len(in_flight) <= ahead:
                     continue
                 known_hashes = _register_prepared(
-                    con, settings, run, in_flight.popleft(), known_hashes, pending
+                    con, settings, run, in_flight.popleft(), known_hashes, pending, search
                 )
                 pending = None
                 _report_progress(logger, run, settings, todo.height, number - ahead)
             while in_flight:
                 current = in_flight.popleft()
-                known_hashes = _register_prepared(con, settings, run, current, known_hashes, pending)
+                known_hashes = _register_prepared(
+                    con, settings, run, current, known_hashes, pending, search
+                )
                 pending = None
                 _report_progress(logger, run, settings, todo.height, current.number)
-            if settings.search_index and (run.counts.articles_written or search_index_exists(settings)):
-                refresh = refresh_search_index(settings)
+            if search is not None and (run.counts.articles_written or search_index_exists(settings)):
+                refresh = finish_search_index(search)
                 logger.info(
                     "Search index %s: %d articles, %d added, %d removed",
                     "updated" if refresh.incremental else "rebuilt",
@@ -347,6 +358,8 @@ def ingest(
             publish_run_artifacts(run, "failed", time.perf_counter() - started)
             raise
         finally:
+            if search is not None:
+                search.close()
             con.close()
     publish_run_artifacts(run, "completed", time.perf_counter() - started)
     logger.info(

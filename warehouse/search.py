@@ -18,9 +18,11 @@ a new file, which also compacts it.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import shutil
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,7 @@ import pyarrow as pa
 
 from newsflow.faults import kill_point
 from newsflow.settings import Settings
+from newsflow.timing import timed
 from warehouse.catalog import (
     LAKE,
     attach_sql,
@@ -41,6 +44,8 @@ from warehouse.catalog import (
     required_extensions,
     transaction,
 )
+
+logger = logging.getLogger(__name__)
 
 SEARCH_TABLE = "article_search"
 FTS_SCHEMA = f"fts_main_{SEARCH_TABLE}"
@@ -124,8 +129,7 @@ def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchInd
         The number of articles indexed and how they were indexed.
     """
     target = search_index_path(settings)
-    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
-        stale.unlink(missing_ok=True)
+    _remove_stale_temporaries(target)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         change = None if full else _pending_change(target, settings)
@@ -141,6 +145,142 @@ def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchInd
         return refresh
     finally:
         _remove_database(temporary)
+
+
+class SearchIndexFeed:
+    """The search index brought up to date batch by batch while an ingest runs.
+
+    :meth:`add` indexes a batch's rows, just committed to the lake, on a thread of its own while the run goes
+    on, into a private copy of the current index (or a new, empty one); :meth:`finish` then indexes whatever
+    the lake holds that the batches did not bring (and removes what it no longer holds) exactly as
+    :func:`refresh_search_index` does, and swaps the copy in. A run ends with the same index as a refresh
+    after it, without reading its articles back or indexing them all at its end. The lake is attached only
+    then: an attached SQLite catalog would stand in the way of the writer's commits. When the current index
+    cannot be copied (a WAL beside it, an older layout) or a batch fails to index, nothing more is fed and
+    :meth:`finish` falls back to :func:`refresh_search_index`. Used under the writer lock.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-index")
+        self._pending: Future[None] | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._temporary: Path | None = None
+        self._existed = False
+        self._declined = False
+        self._added = 0
+        self._removed = 0
+
+    def add(self, articles: pl.DataFrame) -> None:
+        """Index ``articles`` (rows with the ``article_search`` columns) after the previous batch."""
+        self._wait()
+        if not self._declined and articles.height:
+            self._pending = self._pool.submit(self._index, articles.select(_SEARCH_COLUMNS))
+
+    def finish(self) -> SearchIndexRefresh:
+        """Index what the batches did not bring, swap the index in and say what changed since the last one."""
+        self._wait()
+        if self._con is None or self._temporary is None:
+            self.close()
+            return refresh_search_index(self._settings)
+        con, temporary = self._con, self._temporary
+        try:
+            con.execute(attach_sql(self._settings, read_only=True))
+            removed, added = _catch_up(con)
+            articles = _settle(con)
+            con.close()
+            self._con = None
+            kill_point("search-built")
+            os.replace(temporary, search_index_path(self._settings))
+        finally:
+            self.close()
+        return SearchIndexRefresh(
+            articles=articles,
+            added=self._added + added,
+            removed=self._removed + removed,
+            incremental=self._existed,
+        )
+
+    def close(self) -> None:
+        """Stop feeding and remove the private copy (after :meth:`finish`, or when the run failed)."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        if self._temporary is not None:
+            _remove_database(self._temporary)
+            self._temporary = None
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is None:
+            return
+        try:
+            pending.result()
+        except Exception as error:  # the articles are committed: a refresh at the end indexes them
+            logger.warning("Search index not updated batch by batch (%s: %s); refreshing at the end",
+                           type(error).__name__, error)  # fmt: skip
+            self._declined = True
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+            if self._temporary is not None:
+                _remove_database(self._temporary)
+                self._temporary = None
+
+    def _index(self, rows: pl.DataFrame) -> None:
+        with timed("search_index.batches"):
+            self._index_batch(rows)
+
+    def _index_batch(self, rows: pl.DataFrame) -> None:
+        if self._con is None:
+            self._con = self._open()
+            if self._con is None:
+                self._declined = True
+                return
+        con = self._con
+        with registered(con, batch_ids=rows.select(ID_COLUMN)):
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE gone AS SELECT {ID_COLUMN} FROM {SEARCH_TABLE} "
+                f"SEMI JOIN batch_ids USING ({ID_COLUMN})"
+            )
+        replaced = _count(con, "SELECT count(*) FROM gone")
+        if replaced:
+            _remove_documents(con)
+        for offset in range(0, rows.height, CHUNK_ROWS):
+            _add_chunk(con, rows.slice(offset, CHUNK_ROWS))
+        self._removed += replaced
+        self._added += rows.height
+
+    def _open(self) -> duckdb.DuckDBPyConnection | None:
+        target = search_index_path(self._settings)
+        _remove_stale_temporaries(target)
+        temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        self._existed = target.is_file()
+        if self._existed:
+            if not _copyable(target, self._settings):
+                return None
+            shutil.copyfile(target, temporary)
+        self._temporary = temporary
+        if not self._existed:
+            _create_empty_index(temporary, self._settings)
+        return connect_index(temporary, self._settings)
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    for stale in target.parent.glob(f".{target.name}.*.tmp*"):
+        stale.unlink(missing_ok=True)
+
+
+def _copyable(database: Path, settings: Settings) -> bool:
+    """An index file with no WAL beside it and the layout this module writes."""
+    if _wal_path(database).exists():
+        return False
+    con = connect_index(database, settings, read_only=True)
+    try:
+        return _has_expected_layout(con)
+    finally:
+        con.close()
 
 
 def _wal_path(database: Path) -> Path:
@@ -183,22 +323,29 @@ def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
 def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     """Index every article into a new database file.
 
-    ``PRAGMA create_fts_index`` on an empty table lays out the extension's tables and macros; the new, empty
-    index is then updated with every article, so a build and an update index articles the same way.
+    The new, empty index (:func:`_create_empty_index`) is updated with every article, so a build and an
+    update index articles the same way.
     """
-    columns = ", ".join(_SEARCH_COLUMNS)
+    _create_empty_index(database, settings)
+    return dataclasses.replace(_update_index(database, settings), incremental=False)
+
+
+def _create_empty_index(database: Path, settings: Settings) -> None:
+    """``PRAGMA create_fts_index`` on an empty table: the extension's tables and macros, no article yet.
+
+    The lake is not attached: a feed creates its index while the run's writer commits.
+    """
+    columns = ", ".join(f"{column} VARCHAR" for column in _SEARCH_COLUMNS)
     fields = ", ".join(f"'{field}'" for field in INDEXED_FIELDS)
     con = connect_index(database, settings)
     try:
-        con.execute(attach_sql(settings, read_only=True))
-        con.execute(f"CREATE TABLE {SEARCH_TABLE} AS SELECT {columns} FROM {LAKE}.articles LIMIT 0")
+        con.execute(f"CREATE TABLE {SEARCH_TABLE} ({columns})")
         con.execute(
             f"PRAGMA create_fts_index('{SEARCH_TABLE}', '{ID_COLUMN}', {fields}, "
             f"stemmer = '{STEMMER}', overwrite = 1)"
         )
     finally:
         con.close()
-    return dataclasses.replace(_update_index(database, settings), incremental=False)
 
 
 def _recount(con: duckdb.DuckDBPyConnection) -> None:
@@ -258,33 +405,45 @@ def _update_index(database: Path, settings: Settings) -> SearchIndexRefresh:
     con = connect_index(database, settings)
     try:
         con.execute(attach_sql(settings, read_only=True))
-        with transaction(con):
-            con.execute(f"CREATE TEMP TABLE gone AS {_GONE_SQL}")
-            con.execute(f"CREATE TEMP TABLE arriving AS {_ARRIVING_SQL}")
-        removed = _count(con, "SELECT count(*) FROM gone")
-        added = _count(con, "SELECT count(*) FROM arriving")
-        if removed:
-            _remove_documents(con)
-        if added:
-            _add_documents(con)
-        _recount(con)
-        articles = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
-        con.execute(f"DETACH {LAKE}")
-        con.execute("CHECKPOINT")
+        removed, added = _catch_up(con)
+        articles = _settle(con)
     finally:
         con.close()
     return SearchIndexRefresh(articles=articles, added=added, removed=removed, incremental=True)
 
 
+def _catch_up(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """Remove and add what the attached lake's ``articles`` hold otherwise; the numbers removed and added."""
+    with transaction(con):
+        con.execute(f"CREATE OR REPLACE TEMP TABLE gone AS {_GONE_SQL}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE arriving AS {_ARRIVING_SQL}")
+    removed = _count(con, "SELECT count(*) FROM gone")
+    added = _count(con, "SELECT count(*) FROM arriving")
+    if removed:
+        _remove_documents(con)
+    if added:
+        _add_documents(con)
+    return removed, added
+
+
+def _settle(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute ``stats``, detach the lake and checkpoint; the number of articles indexed."""
+    _recount(con)
+    articles = _count(con, f"SELECT count(*) FROM {SEARCH_TABLE}")
+    con.execute(f"DETACH {LAKE}")
+    con.execute("CHECKPOINT")
+    return articles
+
+
 def _remove_documents(con: duckdb.DuckDBPyConnection) -> None:
     """Take the articles in the temp table ``gone`` out of the index, their terms' ``df`` included."""
     con.execute(
-        f"CREATE TEMP TABLE gone_docs AS SELECT docid FROM {FTS_SCHEMA}.docs "
+        f"CREATE OR REPLACE TEMP TABLE gone_docs AS SELECT docid FROM {FTS_SCHEMA}.docs "
         f"WHERE name IN (SELECT {ID_COLUMN} FROM gone)"
     )
     con.execute(
-        f"CREATE TEMP TABLE lost_df AS SELECT termid, count(DISTINCT docid) AS lost FROM {FTS_SCHEMA}.terms "
-        "WHERE docid IN (SELECT docid FROM gone_docs) GROUP BY termid"
+        "CREATE OR REPLACE TEMP TABLE lost_df AS SELECT termid, count(DISTINCT docid) AS lost "
+        f"FROM {FTS_SCHEMA}.terms WHERE docid IN (SELECT docid FROM gone_docs) GROUP BY termid"
     )
     con.execute(f"DELETE FROM {FTS_SCHEMA}.terms WHERE docid IN (SELECT docid FROM gone_docs)")
     con.execute(f"DELETE FROM {FTS_SCHEMA}.docs WHERE docid IN (SELECT docid FROM gone_docs)")

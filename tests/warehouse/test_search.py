@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,9 +14,11 @@ from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.write import write_article_partitions
 from warehouse.catalog import connect_writer
 from warehouse.register import article_table_root, commit_batch
+import warehouse.search
 from warehouse.search import (
     FTS_SCHEMA,
     SEARCH_TABLE,
+    SearchIndexFeed,
     SearchIndexRefresh,
     connect_index,
     refresh_search_index,
@@ -80,7 +83,9 @@ def _commit(
     replaced: list[str],
 ) -> None:
     files = (
-        write_article_partitions(_articles(run_id, rows), article_table_root(settings.lake_path), run_id)
+        write_article_partitions(
+            _articles(run_id, rows), article_table_root(settings.lake_path), f"{run_id}-{uuid.uuid4().hex}"
+        )
         if rows
         else []
     )
@@ -201,6 +206,95 @@ def test_incremental_refreshes_score_exactly_as_a_rebuild(
     assert incremental["startup"] == []
     assert ("p", 0) in incremental["docs"]
     _assert_same(incremental, _rebuilt_snapshot(settings, tmp_path))
+
+
+def _fed(
+    writer: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    feed: SearchIndexFeed,
+    run_id: str,
+    rows: dict[str, tuple[str | None, str | None]],
+    replaced: list[str],
+) -> None:
+    """Commit a batch as the ingest flow does, then hand its rows to ``feed``."""
+    _commit(writer, settings, run_id, rows, replaced)
+    feed.add(_articles(run_id, rows))
+
+
+SECOND_RUN = {
+    "a": ("Harbour bridge reopens", "Engineers finished early; the bridge reopens to traffic today."),
+    "m": ("Quasar found", "Astronomers using a new telescope found a distant quasar."),
+}
+
+
+def test_an_index_fed_batch_by_batch_is_the_one_a_refresh_gives(
+    writer: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    settings = load_settings()
+    feed = SearchIndexFeed(settings)
+    first_half = dict(list(FIRST_RUN.items())[:5])
+    _fed(writer, settings, feed, "r1", first_half, [])
+    _fed(writer, settings, feed, "r1", {**dict(list(FIRST_RUN.items())[5:]), **TRICKY}, [])
+    assert not search_index_path(settings).exists()
+    assert feed.finish() == SearchIndexRefresh(articles=18, added=18, removed=0, incremental=False)
+    _assert_same(_snapshot(settings, search_index_path(settings)), _rebuilt_snapshot(settings, tmp_path))
+
+    feed = SearchIndexFeed(settings)
+    _fed(writer, settings, feed, "r2", SECOND_RUN, ["a"])
+    _commit(writer, settings, "r2", {"n": ("Harbour festival", "Boats fill the harbour.")}, ["b"])
+    _fed(writer, settings, feed, "r2", {"a": ("Harbour bridge open", "The bridge opened again.")}, ["a"])
+    assert feed.finish() == SearchIndexRefresh(articles=19, added=4, removed=3, incremental=True)
+    fed = _snapshot(settings, search_index_path(settings))
+    assert fed["articles"][0] == ("a", "r2")
+    assert fed["zeppelin"] == [] and [name for name, _ in fed["quasar telescope"]] == ["m"]
+    _assert_same(fed, _rebuilt_snapshot(settings, tmp_path))
+    assert not list(search_index_path(settings).parent.glob(".search.duckdb.*"))
+
+
+def test_a_feed_that_fails_or_meets_an_older_index_falls_back_to_a_refresh(
+    writer: duckdb.DuckDBPyConnection, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings()
+    _commit(writer, settings, "r1", FIRST_RUN, [])
+    refresh_search_index(settings)
+
+    def failing(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
+        raise duckdb.IOException("disk full")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(warehouse.search, "_add_chunk", failing)
+        feed = SearchIndexFeed(settings)
+        _fed(writer, settings, feed, "r2", SECOND_RUN, ["a"])
+        _fed(writer, settings, feed, "r2", {"n": ("Harbour festival", "Boats fill the harbour.")}, [])
+        assert not list(search_index_path(settings).parent.glob(".search.duckdb.*.tmp"))
+    assert feed.finish() == SearchIndexRefresh(articles=14, added=3, removed=1, incremental=True)
+    _assert_same(_snapshot(settings, search_index_path(settings)), _rebuilt_snapshot(settings, tmp_path))
+
+    con = duckdb.connect(str(search_index_path(settings)))
+    try:
+        con.execute(f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN run_id")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    feed = SearchIndexFeed(settings)
+    _fed(writer, settings, feed, "r3", {"o": ("Museum night", "The museum reopens at night.")}, [])
+    assert feed.finish() == SearchIndexRefresh(articles=15, added=15, removed=0, incremental=False)
+    _assert_same(_snapshot(settings, search_index_path(settings)), _rebuilt_snapshot(settings, tmp_path))
+
+
+def test_a_feed_closed_without_finishing_leaves_the_index_as_it_was(
+    writer: duckdb.DuckDBPyConnection,
+) -> None:
+    settings = load_settings()
+    _commit(writer, settings, "r1", FIRST_RUN, [])
+    refresh_search_index(settings)
+    before = _snapshot(settings, search_index_path(settings))
+    feed = SearchIndexFeed(settings)
+    _fed(writer, settings, feed, "r2", SECOND_RUN, ["a"])
+    feed.close()
+    assert _snapshot(settings, search_index_path(settings)) == before
+    assert not list(search_index_path(settings).parent.glob(".search.duckdb.*"))
+    assert refresh_search_index(settings) == SearchIndexRefresh(articles=13, added=2, removed=1, incremental=True)
 
 
 def test_a_refresh_with_nothing_changed_keeps_the_index(writer: duckdb.DuckDBPyConnection) -> None:
