@@ -323,9 +323,7 @@ def ingest(
                 _report_progress(logger, run, settings, todo.height, number - ahead)
             while in_flight:
                 current = in_flight.popleft()
-                known_hashes = _register_prepared(
-                    con, settings, run, current, known_hashes, pending, search
-                )
+                known_hashes = _register_prepared(con, settings, run, current, known_hashes, pending, search)
                 pending = None
                 _report_progress(logger, run, settings, todo.height, current.number)
             if search is not None and (run.counts.articles_written or search_index_exists(settings)):

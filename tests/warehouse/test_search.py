@@ -9,12 +9,12 @@ import duckdb
 import polars as pl
 import pytest
 
+import warehouse.search
 from newsflow.settings import Settings, load_settings
 from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.write import write_article_partitions
 from warehouse.catalog import connect_writer
 from warehouse.register import article_table_root, commit_batch
-import warehouse.search
 from warehouse.search import (
     FTS_SCHEMA,
     SEARCH_TABLE,
@@ -294,7 +294,8 @@ def test_a_feed_closed_without_finishing_leaves_the_index_as_it_was(
     feed.close()
     assert _snapshot(settings, search_index_path(settings)) == before
     assert not list(search_index_path(settings).parent.glob(".search.duckdb.*"))
-    assert refresh_search_index(settings) == SearchIndexRefresh(articles=13, added=2, removed=1, incremental=True)
+    refresh = refresh_search_index(settings)
+    assert refresh == SearchIndexRefresh(articles=13, added=2, removed=1, incremental=True)
 
 
 def test_a_refresh_with_nothing_changed_keeps_the_index(writer: duckdb.DuckDBPyConnection) -> None:
