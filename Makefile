@@ -19,7 +19,7 @@ $(UV):
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python "$$(command -v $(PYTHON))"
+	$(UV) sync --frozen --compile-bytecode --python "$$(command -v $(PYTHON))"
 	@touch $@
 
 install: $(VENV)/.installed ## Install newsflow and its pinned dependencies into .venv/
