@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 import shutil
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -59,6 +60,9 @@ FTS_WORD = r"[^0-9!@#$%^&*()_+={}\[\]:;<>,.?~\\/|'\"`\-\t\n\f\r ]+"
 """A word as the fts ``tokenize`` macro cuts text: a run of anything but ASCII digits, ASCII punctuation and
 RE2's whitespace (``\\s``: tab, line feed, form feed, carriage return, space)."""
 _WORD_KEY_SEED = 0x66747377
+FEED_MEMORY_SHARE = 0.25
+"""The share of ``duckdb_memory_limit`` a search index fed during a run may hold: the run's batches and its
+writer hold the rest."""
 FULL_REBUILD_FRACTION = 0.5
 """An update touching more than this fraction of the indexed articles rebuilds the index instead."""
 
@@ -264,7 +268,21 @@ class SearchIndexFeed:
         self._temporary = temporary
         if not self._existed:
             _create_empty_index(temporary, self._settings)
-        return connect_index(temporary, self._settings)
+        con = connect_index(temporary, self._settings)
+        share = _memory_share(self._settings.duckdb_memory_limit, FEED_MEMORY_SHARE)
+        if share is not None:
+            con.execute(f"SET memory_limit = '{share}B'")
+        return con
+
+
+def _memory_share(limit: str, share: float) -> int | None:
+    """``share`` of a DuckDB memory limit such as ``1GB`` or ``512MiB``, in bytes (None if not understood)."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?)b?\s*", limit, re.IGNORECASE)
+    if found is None:
+        return None
+    number, prefix, binary = found.groups()
+    base = 1024 if binary else 1000
+    return int(float(number) * base ** " kmgt".index(prefix.lower() or " ") * share)
 
 
 def _remove_stale_temporaries(target: Path) -> None:
