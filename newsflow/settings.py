@@ -119,7 +119,9 @@ class Settings(BaseSettings):
     http_retries: int = Field(default=3, ge=0, description="Retries of a failed HTTP request, with backoff.")
     http_concurrency: int = Field(default=8, ge=1, description="HTTP requests at once, in total.")
     http_per_host: int = Field(default=4, ge=1, description="HTTP requests at once to one host.")
-    search_index: bool = Field(default=True, description="Refresh the full-text index after runs.")
+    search_index: bool = Field(
+        default=True, description="Keep the full-text index up to date in runs that write."
+    )
     duckdb_memory_limit: str = Field(
         default="1GB",
         description="DuckDB memory limit of the writer's connections (catalog, story grouping, search "

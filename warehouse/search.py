@@ -10,9 +10,9 @@ The index is the fts extension's own: ``PRAGMA create_fts_index`` lays out its t
 indexed in chunks: Polars cuts the words where the ``tokenize`` macro would (a regex pass several times
 quicker than the macro's, on both cores), and each distinct word goes through the extension's own
 ``tokenize``, stop words and stemmer in SQL, so ``match_bm25`` scores exactly as after ``create_fts_index``
-over the same rows (a test compares the two). After an ingest or a reprocess the index is updated in a copy
-of the current file for the articles added, removed or rewritten since the last refresh; maintenance builds
-a new file, which also compacts it.
+over the same rows (a test compares the two). An ingest indexes each batch it commits into a copy of the
+current file (:class:`SearchIndexFeed`); after a reprocess a copy is updated for the articles added, removed
+or rewritten since the last refresh; maintenance builds a new file, which also compacts it.
 """
 
 from __future__ import annotations
@@ -208,6 +208,9 @@ class SearchIndexFeed:
     def close(self) -> None:
         """Stop feeding and remove the private copy (after :meth:`finish`, or when the run failed)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._discard()
+
+    def _discard(self) -> None:
         if self._con is not None:
             self._con.close()
             self._con = None
@@ -221,16 +224,14 @@ class SearchIndexFeed:
             return
         try:
             pending.result()
-        except Exception as error:  # the articles are committed: a refresh at the end indexes them
-            logger.warning("Search index not updated batch by batch (%s: %s); refreshing at the end",
-                           type(error).__name__, error)  # fmt: skip
+        except Exception as error:  # the batch is committed: the refresh at the end indexes it
+            logger.warning(
+                "Search index not updated batch by batch (%s: %s); refreshing it at the end of the run",
+                type(error).__name__,
+                error,
+            )
             self._declined = True
-            if self._con is not None:
-                self._con.close()
-                self._con = None
-            if self._temporary is not None:
-                _remove_database(self._temporary)
-                self._temporary = None
+            self._discard()
 
     def _index(self, rows: pl.DataFrame) -> None:
         with timed("search_index.batches"):
