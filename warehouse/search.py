@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import shutil
+import time
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -122,8 +123,8 @@ def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchInd
     Leaves an index that matches the lake as it is; else updates a copy of it for the articles that changed
     since it was built, unless ``full`` is set, there is no index yet, its layout is not the one this module
     writes (an older version) or more than ``FULL_REBUILD_FRACTION`` of its articles changed: then the index
-    is rebuilt from scratch. Called under the writer lock, so temporaries of an earlier refresh that was
-    killed are removed first.
+    is rebuilt from scratch. Copies left by a killed run are removed first (see
+    :func:`_remove_stale_temporaries`).
 
     Args:
         settings: Where the warehouse and the index live.
@@ -133,7 +134,7 @@ def refresh_search_index(settings: Settings, *, full: bool = False) -> SearchInd
         The number of articles indexed and how they were indexed.
     """
     target = search_index_path(settings)
-    _remove_stale_temporaries(target)
+    _remove_stale_temporaries(target, settings)
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
         change = None if full else _pending_change(target, settings)
@@ -161,7 +162,7 @@ class SearchIndexFeed:
     after it, without reading its articles back or indexing them all at its end. The lake is attached only
     then: an attached SQLite catalog would stand in the way of the writer's commits. When the current index
     cannot be copied (a WAL beside it, an older layout) or a batch fails to index, nothing more is fed and
-    :meth:`finish` falls back to :func:`refresh_search_index`. Used under the writer lock.
+    :meth:`finish` falls back to :func:`refresh_search_index`.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -259,7 +260,7 @@ class SearchIndexFeed:
 
     def _open(self) -> duckdb.DuckDBPyConnection | None:
         target = search_index_path(self._settings)
-        _remove_stale_temporaries(target)
+        _remove_stale_temporaries(target, self._settings)
         temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
         self._existed = target.is_file()
         if self._existed:
@@ -286,9 +287,20 @@ def _memory_share(limit: str, share: float) -> int | None:
     return int(float(number) * base ** " kmgt".index(prefix.lower() or " ") * share)
 
 
-def _remove_stale_temporaries(target: Path) -> None:
+def _remove_stale_temporaries(target: Path, settings: Settings) -> None:
+    """Remove copies of the index left by killed runs.
+
+    Under the local writer lock every copy is stale. Writers of a shared catalog take no lock, and two of
+    them may share a data dir: there only copies untouched for ``writer_grace_seconds`` count as stale
+    (a copy being fed is written to batch after batch).
+    """
+    cutoff = time.time() - settings.writer_grace_seconds if settings.catalog_is_shared else None
     for stale in target.parent.glob(f".{target.name}.*.tmp*"):
-        stale.unlink(missing_ok=True)
+        try:
+            if cutoff is None or stale.stat().st_mtime < cutoff:
+                stale.unlink()
+        except FileNotFoundError:
+            continue
 
 
 def _copyable(database: Path, settings: Settings) -> bool:

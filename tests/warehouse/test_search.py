@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -369,3 +371,22 @@ def test_the_index_is_the_one_create_fts_index_builds(
     expected = _snapshot(settings, reference)
     assert {term for term, _ in expected["dict"]} >= {"cafe", "zurich", "“we", "北京", "grew\u00a0fast"}
     _assert_same(ours, expected)
+
+
+@pytest.mark.parametrize(("shared", "kept"), [(False, set()), (True, {".search.duckdb.live.tmp"})])
+def test_only_copies_of_the_index_left_by_killed_runs_are_removed(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch, shared: bool, kept: set[str]
+) -> None:
+    """Under the local writer lock every copy is stale; with a shared catalog a fresh one may be fed."""
+    monkeypatch.setenv("NEWSFLOW_WRITER_GRACE_SECONDS", "600")
+    settings = load_settings()
+    monkeypatch.setattr(type(settings), "catalog_is_shared", property(lambda self: shared))
+    target = search_index_path(settings)
+    target.parent.mkdir(parents=True)
+    for name in (".search.duckdb.live.tmp", ".search.duckdb.killed.tmp", ".search.duckdb.killed.tmp.wal"):
+        (target.parent / name).write_bytes(b"index pages")
+    an_hour_ago = time.time() - 3600
+    for name in (".search.duckdb.killed.tmp", ".search.duckdb.killed.tmp.wal"):
+        os.utime(target.parent / name, (an_hour_ago, an_hour_ago))
+    warehouse.search._remove_stale_temporaries(target, settings)
+    assert {path.name for path in target.parent.iterdir()} == kept
