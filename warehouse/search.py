@@ -264,8 +264,10 @@ class SearchIndexFeed:
         temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
         self._existed = target.is_file()
         if self._existed:
-            if not _copyable(target, self._settings):
+            current = _open_updatable(target, self._settings)
+            if current is None:
                 return None
+            current.close()
             shutil.copyfile(target, temporary)
         self._temporary = temporary
         if not self._existed:
@@ -301,17 +303,6 @@ def _remove_stale_temporaries(target: Path, settings: Settings) -> None:
                 stale.unlink()
         except FileNotFoundError:
             continue
-
-
-def _copyable(database: Path, settings: Settings) -> bool:
-    """An index file with no WAL beside it and the layout this module writes."""
-    if _wal_path(database).exists():
-        return False
-    con = connect_index(database, settings, read_only=True)
-    try:
-        return _has_expected_layout(con)
-    finally:
-        con.close()
 
 
 def _wal_path(database: Path) -> Path:
@@ -393,12 +384,10 @@ def _pending_change(database: Path, settings: Settings) -> SearchIndexRefresh | 
     Looks without copying the file (no index, a WAL beside it, or another layout give None), so a run that
     changed nothing pays a read of the article ids and run ids, not a copy of the index.
     """
-    if not database.is_file() or _wal_path(database).exists():
+    con = _open_updatable(database, settings)
+    if con is None:
         return None
-    con = connect_index(database, settings, read_only=True)
     try:
-        if not _has_expected_layout(con):
-            return None
         con.execute(attach_sql(settings, read_only=True))
         return SearchIndexRefresh(
             articles=_count(con, f"SELECT count(*) FROM {SEARCH_TABLE}"),
@@ -408,6 +397,22 @@ def _pending_change(database: Path, settings: Settings) -> SearchIndexRefresh | 
         )
     finally:
         con.close()
+
+
+def _open_updatable(database: Path, settings: Settings) -> duckdb.DuckDBPyConnection | None:
+    """A read-only connection to the index at ``database`` when a copy of it can be updated: the file
+    exists, has no WAL beside it and has the layout this module writes; else None."""
+    if not database.is_file() or _wal_path(database).exists():
+        return None
+    con = connect_index(database, settings, read_only=True)
+    try:
+        if _has_expected_layout(con):
+            return con
+    except BaseException:
+        con.close()
+        raise
+    con.close()
+    return None
 
 
 def _has_expected_layout(con: duckdb.DuckDBPyConnection) -> bool:

@@ -210,6 +210,16 @@ def test_incremental_refreshes_score_exactly_as_a_rebuild(
     _assert_same(incremental, _rebuilt_snapshot(settings, tmp_path))
 
 
+def _give_older_layout(settings: Settings) -> None:
+    """Make the index look written by an older version: ``article_search`` without ``run_id``."""
+    con = duckdb.connect(str(search_index_path(settings)))
+    try:
+        con.execute(f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN run_id")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
 def _fed(
     writer: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -272,12 +282,7 @@ def test_a_feed_that_fails_or_meets_an_older_index_falls_back_to_a_refresh(
     assert feed.finish() == SearchIndexRefresh(articles=14, added=3, removed=1, incremental=True)
     _assert_same(_snapshot(settings, search_index_path(settings)), _rebuilt_snapshot(settings, tmp_path))
 
-    con = duckdb.connect(str(search_index_path(settings)))
-    try:
-        con.execute(f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN run_id")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    _give_older_layout(settings)
     feed = SearchIndexFeed(settings)
     _fed(writer, settings, feed, "r3", {"o": ("Museum night", "The museum reopens at night.")}, [])
     assert feed.finish() == SearchIndexRefresh(articles=15, added=15, removed=0, incremental=False)
@@ -327,12 +332,7 @@ def test_an_index_of_the_older_layout_is_rebuilt(writer: duckdb.DuckDBPyConnecti
     settings = load_settings()
     _commit(writer, settings, "r1", FIRST_RUN, [])
     refresh_search_index(settings)
-    con = duckdb.connect(str(search_index_path(settings)))
-    try:
-        con.execute(f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN run_id")
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
+    _give_older_layout(settings)
     _commit(writer, settings, "r2", {"m": ("Quasar found", "A distant quasar.")}, [])
     refresh = refresh_search_index(settings)
     assert refresh == SearchIndexRefresh(articles=13, added=13, removed=0, incremental=False)
