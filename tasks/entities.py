@@ -203,6 +203,12 @@ _MODIFIERS = (
     "|protocol"
 )
 """Words after a place that make it a currency or event name ("U.S. dlrs", "Paris accord"), not a place."""
+_CAPITALISED_MODIFIERS = (
+    "dlr|dlrs|dollar|dollars|franc|francs|yen|sterling|lira|lire|guilder|guilders|krona|kronor|krone|kroner"
+    "|peso|pesos|rupee|rupees|riyal|riyals|currency|currencies"
+)
+"""Those of :data:`_MODIFIERS` that stay a currency when capitalised inside a name ("U.S. Dollars"); not
+"Mark", "Crown" or "Club", which head names ("Britain's Mark Lewis-Francis", "the All England Club")."""
 
 
 PARTITION_ROWS = 2_000
@@ -704,9 +710,14 @@ def _pieces(frame: pl.DataFrame) -> pl.DataFrame:
 def _place_mentions(hits: pl.DataFrame, datelines: pl.DataFrame, person_tokens: pl.DataFrame) -> pl.DataFrame:
     """One row per accepted place mention: the hit's gazetteer entry chosen in its article's context."""
     gaz = _gazetteer()
-    modifier = (pl.col("post").str.extract(r"^(\S+)").is_in(_MODIFIERS.split("|"))) & pl.col(
-        "padded"
-    ).str.ends_with(pl.col("key"))
+    ends_the_name = pl.col("padded").str.ends_with(pl.col("key"))
+    word_after = pl.col("post").str.extract(r"^(\S+)").str.to_lowercase()
+    word_inside = (
+        pl.col("padded").str.split(pl.col("key")).list.get(1, null_on_oob=True).str.extract(r"^\s*(\S+)")
+    )
+    currencies = _CAPITALISED_MODIFIERS.split("|")
+    currency_inside = word_inside.str.to_lowercase().is_in(currencies) & ~pl.col("caps")
+    modifier = currency_inside.fill_null(False) | word_after.is_in(_MODIFIERS.split("|")) & ends_the_name
     candidates = (
         hits.filter(~modifier.fill_null(False))
         .select("article_id", "hit", "pre", "in_title", "key")
