@@ -181,6 +181,18 @@ def test_currency_and_event_names_are_not_places(text: str) -> None:
     assert _codes(_entities(text)) == set()
 
 
+@pytest.mark.parametrize(
+    ("body", "title", "code"),
+    [
+        ("He could not catch Britain's Mark Lewis-Francis.", "", "GB"),
+        ("Denmark's Crown Prince Frederik came to New York.", "", "DK"),
+        ("The eurobond pays 15-1/2 pct.", "MONTEDISON ISSUES 50 MLN AUSTRALIAN DLR BOND", "AU"),
+    ],
+)
+def test_names_and_capitals_headlines_keep_their_places(body: str, title: str, code: str) -> None:
+    assert code in _codes(_entities(body, title=title))
+
+
 def test_capitals_headline_counts() -> None:
     result = extract_entities(
         _articles(
