@@ -918,6 +918,73 @@ def _aliases(persons: pl.DataFrame, org_hits: pl.DataFrame, suffix_orgs: pl.Data
     )
 
 
+_CONNECTIVES = "of|for|and|the|on|in|de|des|du|la|et"
+_DEFINITION_WORD = rf"(?:[{_UPPER}][{_LETTER}'’&.-]*|{_CONNECTIVES})"
+_ACRONYM_DEFINITION = rf"({_DEFINITION_WORD}(?:{_S}+{_DEFINITION_WORD}){{1,9}}){_S}+\(([{_UPPER}]{{2,8}})\)"
+"""A name followed by its acronym in brackets: "the Association of Tin Producing Countries (ATPC)"."""
+_MOST_WORDS_DROPPED = 4
+
+
+def _initials(name: pl.Expr) -> pl.Expr:
+    words = name.str.replace_all(rf"\b(?:{_CONNECTIVES})\b", "").str.strip_chars(" ")
+    return words.str.replace_all(r"(\S)\S*(?: +|$)", "$1")
+
+
+def _acronym_orgs(articles: pl.DataFrame) -> pl.DataFrame:
+    """Organisations an English article defines with their acronym: ``article_id, entity, acronym``.
+
+    The words before the bracket are cut from the left until their capitalised words' initials spell the
+    acronym ("Ministers of the Association of Tin Producing Countries (ATPC)" gives "Association of Tin
+    Producing Countries"); only names with an organisation word count, which leaves out "Gross Domestic
+    Product (GDP)" and "Chief Executive Officer (CEO)".
+    """
+    english = pl.col("language").is_null() | pl.col("language").str.to_lowercase().str.starts_with("en")
+    definitions = (
+        _prepare(articles)
+        .filter(english)
+        .select(
+            "article_id",
+            found=pl.concat_str(
+                [pl.col("title").fill_null(""), pl.col("body").fill_null("")], separator="\n\n"
+            ).str.extract_all(_ACRONYM_DEFINITION),
+        )
+        .explode("found")
+        .drop_nulls("found")
+        .select(
+            "article_id",
+            name=pl.col("found").str.extract(_ACRONYM_DEFINITION, 1).str.replace_all(rf"{_S}+", " "),
+            acronym=pl.col("found").str.extract(_ACRONYM_DEFINITION, 2),
+        )
+    )
+    leading = rf"^\S+ (?:(?:{_CONNECTIVES}) )*"
+    trimmed = [pl.col("name")]
+    for _ in range(_MOST_WORDS_DROPPED):
+        trimmed.append(trimmed[-1].str.replace(leading, ""))
+    entity = pl.coalesce(
+        [pl.when(_initials(name) == pl.col("acronym")).then(name) for name in trimmed]
+    )
+    found = (
+        definitions.with_columns(entity=entity)
+        .filter(
+            pl.col("entity").str.contains(rf"^[{_UPPER}]")
+            & pl.col("entity").str.contains(rf"(?:^| )(?:{_ORG_SUFFIXES})(?: |$)")
+        )
+        .join(_gazetteer().place_names, left_on="entity", right_on="name", how="anti")
+        .unique(["article_id", "acronym"], keep="first", maintain_order=True)
+    )
+    return found.select("article_id", "entity", "acronym")
+
+
+def _acronym_aliases(definitions: pl.DataFrame) -> pl.DataFrame:
+    """The long form and the acronym of each :func:`_acronym_orgs` definition as aliases of the long form."""
+    return pl.concat(
+        [
+            definitions.select("article_id", alias="entity", entity="entity"),
+            definitions.select("article_id", alias="acronym", entity="entity"),
+        ]
+    ).with_columns(entity_type=pl.lit("ORG"))
+
+
 def _suffix_orgs(pieces: pl.DataFrame) -> pl.DataFrame:
     """Organisations named by a suffix ("Amoco Corp", "Finance Ministry") or by "X said it"."""
     gaz = _gazetteer()
@@ -968,7 +1035,9 @@ class EntityAnalysis:
         pieces: English chunks cut into name pieces (see ``_pieces``).
         titled: names after a role or honorific.
         persons: person evidence, ``place_inside`` marking names holding a multi-word place.
-        suffix_orgs: aliases of organisations named by a suffix or by "X said it".
+        suffix_orgs: aliases of organisations named by a suffix or by "X said it", or defined with an
+            acronym ("Association of Tin Producing Countries (ATPC)": both forms).
+        acronyms: the acronym definitions (see ``_acronym_orgs``).
     """
 
     chunks: pl.DataFrame
@@ -978,6 +1047,7 @@ class EntityAnalysis:
     titled: pl.DataFrame
     persons: pl.DataFrame
     suffix_orgs: pl.DataFrame
+    acronyms: pl.DataFrame
 
     @functools.cached_property
     def aliases(self) -> pl.DataFrame:
@@ -1035,6 +1105,7 @@ def analyse_entities(articles: pl.DataFrame, *, gazetteer: bool = True) -> Entit
     )
     pieces = _pieces(english)
     titled = _titled(pieces)
+    acronyms = _acronym_orgs(articles)
     return EntityAnalysis(
         chunks=frame,
         place_hits=place_hits,
@@ -1042,7 +1113,8 @@ def analyse_entities(articles: pl.DataFrame, *, gazetteer: bool = True) -> Entit
         pieces=pieces,
         titled=titled,
         persons=_persons(pieces, titled),
-        suffix_orgs=_suffix_orgs(pieces),
+        suffix_orgs=pl.concat([_suffix_orgs(pieces), _acronym_aliases(acronyms)]),
+        acronyms=acronyms,
     )
 
 
@@ -1143,9 +1215,17 @@ def entities_of(
     locations = _resolve_places(analysis.place_hits, articles, person_tokens, all_places)
 
     counted_aliases = aliases.filter(~pl.col("known")).select("article_id", "alias", "entity", "entity_type")
-    by_piece = analysis.pieces.select("article_id", name="piece").join(
-        counted_aliases, left_on=["article_id", "name"], right_on=["article_id", "alias"]
+    pieces = analysis.pieces.select(
+        "article_id",
+        name="piece",
+        before=pl.when(pl.col("article_id").shift(1) == pl.col("article_id")).then(pl.col("piece").shift(1)),
     )
+    by_piece = pieces.join(
+        analysis.acronyms,
+        left_on=["article_id", "before", "name"],
+        right_on=["article_id", "entity", "acronym"],
+        how="anti",
+    ).join(counted_aliases, left_on=["article_id", "name"], right_on=["article_id", "alias"])
     by_title = analysis.titled.select("article_id", "name").join(
         counted_aliases, left_on=["article_id", "name"], right_on=["article_id", "alias"]
     )

@@ -345,3 +345,25 @@ def test_reuters_scores(corpus_dir: Path) -> None:
     assert result.place_recall >= REACHED["place_recall"] - MARGIN
     assert result.people_recall >= REACHED["people_recall"] - MARGIN
     assert result.org_recall >= REACHED["org_recall"] - MARGIN
+
+
+@pytest.mark.parametrize(
+    ("body", "language", "expected"),
+    [
+        (
+            "Ministers of the Association of Tin Producing Countries (ATPC) met. The ATPC said prices fell.",
+            "en",
+            {"Association of Tin Producing Countries": 2},
+        ),
+        (
+            "The Welsh Local Government Association (WLGA) said so. Later the WLGA met.",
+            "en",
+            {"Welsh Local Government Association": 2},
+        ),
+        ("Gross Domestic Product (GDP) rose. The Chief Executive Officer (CEO) quit.", "en", {}),
+        ("The Democratic Republic of Congo (DRC) said it would talk.", "en", {}),
+        ("Die Association of Tin Producing Countries (ATPC) tagte.", "de", {}),
+    ],
+)
+def test_organisations_defined_with_their_acronym(body: str, language: str, expected: dict[str, int]) -> None:
+    assert _of_type(_entities(body, language=language), "ORG") == expected
