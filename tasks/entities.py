@@ -440,6 +440,11 @@ def _longest_first(keys: pl.Series) -> list[str]:
     return sorted(unique, key=lambda key: (-len(key), key))
 
 
+def _is_english() -> pl.Expr:
+    """Articles whose language is English or unknown: people and other organisations are looked for there."""
+    return pl.col("language").is_null() | pl.col("language").str.to_lowercase().str.starts_with("en")
+
+
 def _prepare(articles: pl.DataFrame) -> pl.DataFrame:
     """The input columns this module reads, filled in when a caller's frame lacks them."""
     columns = {
@@ -483,7 +488,7 @@ def chunks(articles: pl.DataFrame) -> pl.DataFrame:
     """
     frame = _prepare(articles)
     title_caps = pl.col("title").str.contains(r"\p{Ll}").not_() & pl.col("title").str.contains(r"\p{Lu}")
-    english = pl.col("language").is_null() | pl.col("language").str.to_lowercase().str.starts_with("en")
+    english = _is_english()
     texts = frame.select(
         "article_id",
         caps=title_caps.fill_null(False),
@@ -926,6 +931,7 @@ _MOST_WORDS_DROPPED = 4
 
 
 def _initials(name: pl.Expr) -> pl.Expr:
+    """First letters of the words, connectives left out: "Bank for International Settlements" gives BIS."""
     words = name.str.replace_all(rf"\b(?:{_CONNECTIVES})\b", "").str.strip_chars(" ")
     return words.str.replace_all(r"(\S)\S*(?: +|$)", "$1")
 
@@ -938,10 +944,9 @@ def _acronym_orgs(articles: pl.DataFrame) -> pl.DataFrame:
     Producing Countries"); only names with an organisation word count, which leaves out "Gross Domestic
     Product (GDP)" and "Chief Executive Officer (CEO)".
     """
-    english = pl.col("language").is_null() | pl.col("language").str.to_lowercase().str.starts_with("en")
     definitions = (
         _prepare(articles)
-        .filter(english)
+        .filter(_is_english())
         .select(
             "article_id",
             found=pl.concat_str(
@@ -960,9 +965,7 @@ def _acronym_orgs(articles: pl.DataFrame) -> pl.DataFrame:
     trimmed = [pl.col("name")]
     for _ in range(_MOST_WORDS_DROPPED):
         trimmed.append(trimmed[-1].str.replace(leading, ""))
-    entity = pl.coalesce(
-        [pl.when(_initials(name) == pl.col("acronym")).then(name) for name in trimmed]
-    )
+    entity = pl.coalesce([pl.when(_initials(name) == pl.col("acronym")).then(name) for name in trimmed])
     found = (
         definitions.with_columns(entity=entity)
         .filter(
