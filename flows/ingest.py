@@ -42,7 +42,7 @@ from tasks.search import finish_search_index
 from tasks.sources import redact_url
 from tasks.stories import group_into_stories
 from tasks.write import write_partitions
-from warehouse.catalog import connect_writer
+from warehouse.catalog import connect_writer, transaction
 from warehouse.lock import writer_lock
 from warehouse.register import (
     article_table_root,
@@ -175,13 +175,14 @@ def _register_prepared(
     run.counts.files_unchanged += unchanged
     run.counts.files_new -= unchanged
     records = enriched.articles
-    with timing.timed("identify"):
-        known_records = load_record_manifest(con, records["record_key"].unique().to_list())
-    identified = identify_articles(records, known_hashes, known_records)
-    fresh = identified.filter(pl.col("status") == "ingested")
-    _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
+    with transaction(con):  # the batch's reads share one catalog snapshot instead of looking one up each
+        with timing.timed("identify"):
+            known_records = load_record_manifest(con, records["record_key"].unique().to_list())
+        identified = identify_articles(records, known_hashes, known_records)
+        fresh = identified.filter(pl.col("status") == "ingested")
+        _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
+        grouped, story_rows = group_into_stories(con, fresh, enriched.signatures, settings.anchor_repeats)
     ingested_at = utc_now()
-    grouped, story_rows = group_into_stories(con, fresh, enriched.signatures, settings.anchor_repeats)
     articles = stamped_articles(grouped, run.run_id, ingested_at)
     files = write_partitions(
         articles, article_table_root(settings.lake_path), f"{run.run_id}-{pending.number:05d}"
