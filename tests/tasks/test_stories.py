@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 
 from tasks import near_duplicates as nd
+from tasks import stories
 from tasks.near_duplicates import (
     SKETCH_ROWS_SCHEMA,
     assign_story_ids,
@@ -118,13 +119,17 @@ def test_repeats_are_stored_without_anchors_and_later_batches_match_alike() -> N
     assert _group(con, third) == expected
 
 
-def test_stored_stories_joined_and_kept() -> None:
-    stored = sketch_rows(
+def _two_stored_stories() -> pl.DataFrame:
+    return sketch_rows(
         compute_signatures(
             _frame({"article_id": "old-1", "body": _story(20)}, {"article_id": "old-2", "body": _story(21)})
         ),
         pl.DataFrame({"article_id": ["old-1", "old-2"], "story_id": ["story-A", "story-B"]}),
     )
+
+
+def test_stored_stories_joined_and_kept() -> None:
+    stored = _two_stored_stories()
     arriving = _frame(
         {"article_id": "new-1", "body": "Update: adds comment.\n\n" + _story(21)},
         {"article_id": "new-2", "body": _story(21) + " More."},
@@ -140,6 +145,31 @@ def test_stored_stories_joined_and_kept() -> None:
     candidates = load_stored_candidates(_warehouse(stored), compute_signatures(arriving))
     sketched = dict(candidates.articles.select("article_id", pl.col("sketch").is_not_null()).iter_rows())
     assert sketched == {"old-1": True, "old-2": False}
+
+
+def test_new_articles_settled_by_anchors_read_no_stored_sketch(monkeypatch: pytest.MonkeyPatch) -> None:
+    stored = _two_stored_stories()
+    arriving = _frame(
+        {"article_id": "new-1", "body": "Update: adds comment.\n\n" + _story(21)},
+        {"article_id": "new-3", "body": _story(22)},
+    )
+    queried: list[str] = []
+    query = stories._query
+
+    def recorded(
+        con: duckdb.DuckDBPyConnection, sql: str, parameters: dict[str, int], **frames: pl.DataFrame
+    ) -> pl.DataFrame:
+        queried.append(sql)
+        return query(con, sql, parameters, **frames)
+
+    monkeypatch.setattr(stories, "_query", recorded)
+    assert _group(_warehouse(stored), arriving) == {"new-1": "story-B", "new-3": "new-3"}
+    candidates = load_stored_candidates(_warehouse(stored), compute_signatures(arriving))
+    assert candidates.articles.select("article_id", "story_id", pl.col("sketch").is_null()).rows() == [
+        ("old-2", "story-B", True)
+    ]
+    assert stories._STORED_IDS_SQL in queried
+    assert stories._ARTICLES_SQL not in queried
 
 
 def test_boilerplate_anchors_find_no_pairs(monkeypatch: pytest.MonkeyPatch) -> None:
