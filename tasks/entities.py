@@ -43,6 +43,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 import polars as pl
 
@@ -196,19 +197,21 @@ _TITLED_NAME = rf"^(?:.*[ -])?(?:{_ROLES})[ ]+({NAME_PATTERN})$"
 _NOBLE_TITLES = "Prince|Princess|King|Queen|Pope|Lord|Lady|Sir|Dame|Emperor|Empress|Sheikh|Ayatollah|Cardinal"
 """Titles kept before a lone name: "Prince Charles", "Pope Francis", "Lord Hamilton"."""
 _LOCATIVES = ("in", "at", "from", "near", "outside", "across", "around", "throughout", "to", "via")
-_MODIFIERS = (
-    "dlr|dlrs|dollar|dollars|cent|cents|franc|francs|mark|marks|yen|pound|pounds|sterling|lira|lire|guilder"
-    "|guilders|crown|crowns|krona|kronor|krone|kroner|peso|pesos|rupee|rupees|riyal|riyals|rand|currency"
-    "|currencies|accord|accords|agreement|pact|round|club|summit|communique|declaration|treaty|convention"
-    "|protocol"
-)
-"""Words after a place that make it a currency or event name ("U.S. dlrs", "Paris accord"), not a place."""
-_CAPITALISED_MODIFIERS = (
-    "dlr|dlrs|dollar|dollars|franc|francs|yen|sterling|lira|lire|guilder|guilders|krona|kronor|krone|kroner"
-    "|peso|pesos|rupee|rupees|riyal|riyals|currency|currencies"
-)
-"""Those of :data:`_MODIFIERS` that stay a currency when capitalised inside a name ("U.S. Dollars"); not
-"Mark", "Crown" or "Club", which head names ("Britain's Mark Lewis-Francis", "the All England Club")."""
+_CURRENCIES: Final = (
+    "dlr", "dlrs", "dollar", "dollars", "franc", "francs", "yen", "sterling", "lira", "lire", "guilder",
+    "guilders", "krona", "kronor", "krone", "kroner", "peso", "pesos", "rupee", "rupees", "riyal", "riyals",
+    "currency", "currencies",
+)  # fmt: skip
+"""Currency words that stay a currency when capitalised inside a name ("U.S. Dollars")."""
+_MODIFIERS: Final = (
+    *_CURRENCIES,
+    "cent", "cents", "mark", "marks", "pound", "pounds", "crown", "crowns", "rand",
+    "accord", "accords", "agreement", "pact", "round", "club", "summit", "communique", "declaration",
+    "treaty", "convention", "protocol",
+)  # fmt: skip
+"""Words after a place that make it a currency or event name ("U.S. dlrs", "Paris accord"), not a place.
+Those past :data:`_CURRENCIES` count only as the next word, not capitalised inside a name, where they head
+names ("Britain's Mark Lewis-Francis", "the All England Club")."""
 
 
 PARTITION_ROWS = 2_000
@@ -720,9 +723,8 @@ def _place_mentions(hits: pl.DataFrame, datelines: pl.DataFrame, person_tokens: 
     word_inside = (
         pl.col("padded").str.split(pl.col("key")).list.get(1, null_on_oob=True).str.extract(r"^\s*(\S+)")
     )
-    currencies = _CAPITALISED_MODIFIERS.split("|")
-    currency_inside = word_inside.str.to_lowercase().is_in(currencies) & ~pl.col("caps")
-    modifier = currency_inside.fill_null(False) | word_after.is_in(_MODIFIERS.split("|")) & ends_the_name
+    currency_inside = word_inside.str.to_lowercase().is_in(_CURRENCIES) & ~pl.col("caps")
+    modifier = currency_inside.fill_null(False) | word_after.is_in(_MODIFIERS) & ends_the_name
     candidates = (
         hits.filter(~modifier.fill_null(False))
         .select("article_id", "hit", "pre", "in_title", "key")
@@ -955,10 +957,11 @@ def _acronym_orgs(articles: pl.DataFrame) -> pl.DataFrame:
         )
         .explode("found")
         .drop_nulls("found")
+        .select("article_id", parts=pl.col("found").str.extract_groups(_ACRONYM_DEFINITION))
         .select(
             "article_id",
-            name=pl.col("found").str.extract(_ACRONYM_DEFINITION, 1).str.replace_all(rf"{_S}+", " "),
-            acronym=pl.col("found").str.extract(_ACRONYM_DEFINITION, 2),
+            name=pl.col("parts").struct["1"].str.replace_all(rf"{_S}+", " "),
+            acronym=pl.col("parts").struct["2"],
         )
     )
     leading = rf"^\S+ (?:(?:{_CONNECTIVES}) )*"
