@@ -575,6 +575,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20240611)
     arguments = parser.parse_args()
     corpus = arguments.corpus.resolve()
+    if not (corpus / "bbc_news_fulltext").is_dir():
+        parser.error(f"no bbc_news_fulltext under {corpus}: pass --corpus or set NEWSFLOW_CORPUS")
 
     bbc = bbc_articles(corpus)
     distinct = distinct_story_ids(bbc)

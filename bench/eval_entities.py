@@ -272,6 +272,8 @@ def main() -> None:
     parser.add_argument("--misses", type=int, default=0, help="print this many misses of each kind")
     args = parser.parse_args()
     corpus: Path = args.corpus
+    if not (corpus / "reuters_dev" / "gold.jsonl").is_file():
+        parser.error(f"no reuters_dev/gold.jsonl under {corpus}: pass --corpus or set NEWSFLOW_CORPUS")
 
     articles, gold = reuters_articles(corpus)
     entities = extract_entities(articles)
