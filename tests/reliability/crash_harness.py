@@ -41,9 +41,12 @@ def free_port() -> int:
 class PrefectServer:
     """A ``prefect server start`` on 127.0.0.1, in its own process group, with its own ``PREFECT_HOME``."""
 
-    def __init__(self, home: Path | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, home: Path | None = None, port: int | None = None, server_env: dict[str, str] | None = None
+    ) -> None:
         self.home = home or Path(tempfile.mkdtemp(prefix="newsflow-reliability-prefect-"))
         self.port = port or free_port()
+        self.server_env = server_env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = self.home / "server.log"
 
@@ -59,7 +62,7 @@ class PrefectServer:
     def start(self, timeout: float = 120.0) -> PrefectServer:
         """Start the server and wait until ``/api/health`` answers."""
         self.home.mkdir(parents=True, exist_ok=True)
-        env = {**base_env(), "PREFECT_HOME": str(self.home)}
+        env = {**base_env(), "PREFECT_HOME": str(self.home), **self.server_env}
         env.pop("PREFECT_API_URL", None)
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(

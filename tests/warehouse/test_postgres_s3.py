@@ -28,12 +28,12 @@ from newsflow.settings import load_settings
 from tasks.schema import ARTICLE_COLUMNS, conform
 from tasks.write import write_article_partitions
 from tests.reliability.crash_harness import (
+    PrefectServer,
     build_landing,
     content_hashes,
     free_port,
     ingest_command,
     ingest_env,
-    shared_prefect_server,
 )
 from tests.sources_fixtures import moto_s3, use_s3_endpoint
 from warehouse.catalog import connect_reader, connect_writer
@@ -146,6 +146,24 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.fixture(scope="module")
+def prefect_on_postgres(postgres: Postgres) -> Iterator[PrefectServer]:
+    """A Prefect server whose database is in the PostgreSQL cluster, as several workers' server should be.
+
+    On its default SQLite database, two flow runs created at the same moment make the server answer 503
+    ("database is locked") and the client back off 2, 4, 8 s..., so one writer could start after the other
+    had finished.
+    """
+    postgres.createdb("prefect")
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{postgres.port}/prefect"
+    server = PrefectServer(server_env={"PREFECT_SERVER_DATABASE_CONNECTION_URL": url}).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.home, ignore_errors=True)
+
+
 @pytest.fixture
 def s3_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto's S3 server on 127.0.0.1 with an empty bucket; dummy AWS credentials in the environment."""
@@ -252,6 +270,7 @@ def test_a_commit_that_conflicts_is_retried_whole_and_lands_once(
 @pytest.mark.corpus
 def test_two_writers_share_a_postgres_catalog_and_s3_data(
     postgres: Postgres,
+    prefect_on_postgres: PrefectServer,
     s3_endpoint: str,
     landings: tuple[Path, Path],
     tmp_path: Path,
@@ -261,7 +280,7 @@ def test_two_writers_share_a_postgres_catalog_and_s3_data(
     data_path = f"s3://{BUCKET}/{LAKE_PREFIX}/"
     monkeypatch.setenv("NEWSFLOW_CATALOG_URL", catalog_url)
     monkeypatch.setenv("NEWSFLOW_DATA_PATH", data_path)
-    env = ingest_env(shared_prefect_server(), NEWSFLOW_CATALOG_URL=catalog_url, NEWSFLOW_DATA_PATH=data_path)
+    env = ingest_env(prefect_on_postgres, NEWSFLOW_CATALOG_URL=catalog_url, NEWSFLOW_DATA_PATH=data_path)
     sources = dict(zip(("wire", "bbc"), landings, strict=True))
     data_dirs = {name: tmp_path / f"machine-{name}" for name in sources}
     started = time.monotonic()
