@@ -68,8 +68,12 @@ FULL_REBUILD_FRACTION = 0.5
 """An update touching more than this fraction of the indexed articles rebuilds the index instead."""
 
 _SEARCH_COLUMNS = (ID_COLUMN, *INDEXED_FIELDS, VERSION_COLUMN)
+"""What indexing an article reads."""
+_STORED_COLUMNS = (ID_COLUMN, VERSION_COLUMN)
+"""What ``article_search`` keeps of each article: which version is indexed. Its text is in the lake; the
+postings are in the fts tables, which is all ``match_bm25`` reads."""
 EXPECTED_LAYOUT: dict[tuple[str, str], tuple[str, ...]] = {
-    ("main", SEARCH_TABLE): _SEARCH_COLUMNS,
+    ("main", SEARCH_TABLE): _STORED_COLUMNS,
     (FTS_SCHEMA, "docs"): ("docid", "name", "len"),
     (FTS_SCHEMA, "terms"): ("docid", "fieldid", "termid"),
     (FTS_SCHEMA, "dict"): ("termid", "term", "df"),
@@ -355,7 +359,10 @@ def _build_index(database: Path, settings: Settings) -> SearchIndexRefresh:
 def _create_empty_index(database: Path, settings: Settings) -> None:
     """``PRAGMA create_fts_index`` on an empty table: the extension's tables and macros, no article yet.
 
-    The lake is not attached: a feed creates its index while the run's writer commits.
+    The indexed fields are then dropped from the table, which keeps only :data:`_STORED_COLUMNS`: a copy of
+    every title and body made the index file larger than the lake's Parquet (928 MB at 222,500 articles,
+    most of it text), and each run copies the file. The lake is not attached: a feed creates its index
+    while the run's writer commits.
     """
     columns = ", ".join(f"{column} VARCHAR" for column in _SEARCH_COLUMNS)
     fields = ", ".join(f"'{field}'" for field in INDEXED_FIELDS)
@@ -366,6 +373,8 @@ def _create_empty_index(database: Path, settings: Settings) -> None:
             f"PRAGMA create_fts_index('{SEARCH_TABLE}', '{ID_COLUMN}', {fields}, "
             f"stemmer = '{STEMMER}', overwrite = 1)"
         )
+        for field in INDEXED_FIELDS:
+            con.execute(f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN {field}")
     finally:
         con.close()
 
@@ -577,7 +586,7 @@ def _add_chunk(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
         chunk_postings=postings,
         chunk_gained=gained,
         chunk_docs=documents.with_columns(pl.col("len").fill_null(0)),
-        chunk_articles=indexed,
+        chunk_articles=indexed.select("docid", *_STORED_COLUMNS),
     ):
         con.execute(f"INSERT INTO {FTS_SCHEMA}.terms SELECT docid, fieldid, termid FROM chunk_postings")
         con.execute(
@@ -585,7 +594,7 @@ def _add_chunk(con: duckdb.DuckDBPyConnection, docs: pl.DataFrame) -> None:
             "WHERE d.termid = g.termid"
         )
         con.execute(f"INSERT INTO {FTS_SCHEMA}.docs SELECT docid, name, len FROM chunk_docs")
-        columns = ", ".join(_SEARCH_COLUMNS)
+        columns = ", ".join(_STORED_COLUMNS)
         con.execute(f"INSERT INTO {SEARCH_TABLE} SELECT {columns} FROM chunk_articles ORDER BY docid")
 
 

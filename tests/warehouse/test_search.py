@@ -210,11 +210,21 @@ def test_incremental_refreshes_score_exactly_as_a_rebuild(
     _assert_same(incremental, _rebuilt_snapshot(settings, tmp_path))
 
 
-def _give_older_layout(settings: Settings) -> None:
-    """Make the index look written by an older version: ``article_search`` without ``run_id``."""
+OLDER_LAYOUTS = {
+    "without run_id": [f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN run_id"],
+    "with a copy of the text": [
+        f"ALTER TABLE {SEARCH_TABLE} ADD COLUMN title VARCHAR",
+        f"ALTER TABLE {SEARCH_TABLE} ADD COLUMN body VARCHAR",
+    ],
+}
+
+
+def _give_older_layout(settings: Settings, layout: str = "without run_id") -> None:
+    """Make the index look written by an older version of newsflow (``OLDER_LAYOUTS``)."""
     con = duckdb.connect(str(search_index_path(settings)))
     try:
-        con.execute(f"ALTER TABLE {SEARCH_TABLE} DROP COLUMN run_id")
+        for statement in OLDER_LAYOUTS[layout]:
+            con.execute(statement)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -328,11 +338,14 @@ def test_a_large_change_rebuilds_instead(writer: duckdb.DuckDBPyConnection) -> N
     assert refresh == SearchIndexRefresh(articles=12, added=12, removed=0, incremental=False)
 
 
-def test_an_index_of_the_older_layout_is_rebuilt(writer: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+@pytest.mark.parametrize("layout", sorted(OLDER_LAYOUTS))
+def test_an_index_of_an_older_layout_is_rebuilt(
+    writer: duckdb.DuckDBPyConnection, tmp_path: Path, layout: str
+) -> None:
     settings = load_settings()
     _commit(writer, settings, "r1", FIRST_RUN, [])
     refresh_search_index(settings)
-    _give_older_layout(settings)
+    _give_older_layout(settings, layout)
     _commit(writer, settings, "r2", {"m": ("Quasar found", "A distant quasar.")}, [])
     refresh = refresh_search_index(settings)
     assert refresh == SearchIndexRefresh(articles=13, added=13, removed=0, incremental=False)
@@ -358,11 +371,11 @@ def test_the_index_is_the_one_create_fts_index_builds(
     refresh_search_index(settings, full=True)
     ours = _snapshot(settings, search_index_path(settings))
     reference = tmp_path / "reference.duckdb"
+    rows = writer.execute("SELECT article_id, title, body, run_id FROM articles ORDER BY article_id").arrow()
     con = connect_index(reference, settings)
     try:
-        con.execute(f"ATTACH '{search_index_path(settings)}' AS ours (READ_ONLY)")
-        con.execute(f"CREATE TABLE {SEARCH_TABLE} AS SELECT * FROM ours.{SEARCH_TABLE} ORDER BY article_id")
-        con.execute("DETACH ours")
+        con.register("indexed_rows", rows)
+        con.execute(f"CREATE TABLE {SEARCH_TABLE} AS SELECT * FROM indexed_rows")
         con.execute(
             f"PRAGMA create_fts_index('{SEARCH_TABLE}', 'article_id', 'title', 'body', stemmer = 'porter')"
         )
