@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import os
 import random
 import re
 import statistics
@@ -41,6 +39,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench.shared_corpus import bbc_story_paths, default_corpus, read_story, reuters_gold, reuters_story
 from tasks.dates import resolve_published_at
 from tasks.keywords import extract_keywords
 from tasks.near_duplicates import (
@@ -88,23 +87,6 @@ ARTICLE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def default_corpus() -> Path:
-    """``NEWSFLOW_CORPUS``, else ``../shared/corpus`` beside the repository."""
-    return Path(os.environ.get("NEWSFLOW_CORPUS", REPO_ROOT.parent / "shared" / "corpus")).resolve()
-
-
-def _read(path: Path) -> str:
-    raw = path.read_bytes()
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def _paragraphs(text: str) -> list[str]:
-    return [" ".join(part.split()) for part in re.split(r"\n\s*\n", text.strip()) if part.strip()]
-
-
 def _articles(rows: list[dict[str, object]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=ARTICLE_SCHEMA)
 
@@ -120,16 +102,15 @@ def bbc_articles(corpus: Path) -> pl.DataFrame:
     """
     rows: list[dict[str, object]] = []
     seen: set[tuple[str, str]] = set()
-    for path in sorted((corpus / "bbc_news_fulltext").glob("*/*.txt")):
-        title, _, rest = _read(path).partition("\n")
-        body = "\n\n".join(_paragraphs(rest))
-        if (title.strip(), body) in seen:
+    for path in bbc_story_paths(corpus):
+        title, body = read_story(path)
+        if (title, body) in seen:
             continue
-        seen.add((title.strip(), body))
+        seen.add((title, body))
         rows.append(
             {
                 "article_id": f"{path.parent.name}/{path.name}",
-                "title": title.strip(),
+                "title": title,
                 "body": body,
                 "language": "en",
             }
@@ -148,18 +129,15 @@ def reuters_articles(corpus: Path) -> tuple[pl.DataFrame, list[dict[str, object]
         ``dateline_date`` and whose ``file_mtime`` is the wire time of gold ``date``, as if each story had
         landed when it ran; and the gold records of those stories.
     """
-    root = corpus / "reuters_dev"
-    gold = [json.loads(line) for line in (root / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
-    gold = [record for record in gold if not str(record["kind"]).startswith("duplicate_of")]
+    gold = reuters_gold(corpus)
     rows: list[dict[str, object]] = []
     for record in gold:
-        title, _, rest = _read(root / "files" / str(record["path"])).partition("\n")
-        body = "\n\n".join(_paragraphs(rest))
+        title, body = reuters_story(corpus, record)
         dateline = _DATELINE_RE.match(body)
         rows.append(
             {
                 "article_id": str(record["path"]),
-                "title": title.strip(),
+                "title": title,
                 "body": body[dateline.end() :] if dateline else body,
                 "language": "en",
                 "dateline_date": dateline.group("date") if dateline else None,

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import os
-import re
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -26,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench.shared_corpus import bbc_story_paths, default_corpus, read_story, reuters_gold, reuters_story
 from tasks.entities import DATA_DIR, extract_entities
 from tasks.quotes import extract_entities_and_quotes, extract_quotes
 
@@ -38,26 +36,18 @@ _DATELINE_RE = (
 )
 
 
-def default_corpus() -> Path:
-    """``NEWSFLOW_CORPUS``, else ``../shared/corpus`` beside the repository."""
-    return Path(os.environ.get("NEWSFLOW_CORPUS", REPO_ROOT.parent / "shared" / "corpus")).resolve()
-
-
-def _paragraphs(text: str) -> list[str]:
-    return [" ".join(part.split()) for part in re.split(r"\n\s*\n", text.strip()) if part.strip()]
-
-
 def reuters_articles(corpus: Path) -> tuple[pl.DataFrame, list[dict[str, object]]]:
     """The reuters_dev stories as cleaned articles, and their gold records (exact duplicates left out)."""
-    root = corpus / "reuters_dev"
-    gold = [json.loads(line) for line in (root / "gold.jsonl").read_text(encoding="utf-8").splitlines()]
-    gold = [record for record in gold if not str(record["kind"]).startswith("duplicate_of")]
+    gold = reuters_gold(corpus)
     rows = []
     for record in gold:
-        text = (root / "files" / str(record["path"])).read_text(encoding="utf-8")
-        title, _, rest = text.partition("\n")
+        title, body = reuters_story(corpus, record)
         rows.append(
-            {"article_id": str(record["path"]), "title": title.strip(), "paragraphs": _paragraphs(rest)}
+            {
+                "article_id": str(record["path"]),
+                "title": title,
+                "paragraphs": body.split("\n\n") if body else [],
+            }
         )
     frame = pl.DataFrame(
         rows, schema={"article_id": pl.String, "title": pl.String, "paragraphs": pl.List(pl.String)}
@@ -211,19 +201,14 @@ def seed_checks(corpus: Path) -> dict[str, bool]:
 def bbc_articles(corpus: Path) -> pl.DataFrame:
     """BBC News articles (about 400 words each) as cleaned articles without datelines."""
     rows = []
-    for path in sorted((corpus / "bbc_news_fulltext").glob("*/*.txt")):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("latin-1")
-        title, _, rest = text.partition("\n")
+    for path in bbc_story_paths(corpus):
+        title, body = read_story(path)
         rows.append(
             {
                 "article_id": f"{path.parent.name}/{path.name}",
-                "title": title.strip(),
+                "title": title,
                 "dateline": None,
-                "body": "\n\n".join(_paragraphs(rest)),
+                "body": body,
                 "language": "en",
             }
         )

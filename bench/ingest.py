@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.corpus import build_corpus
+from bench.shared_corpus import default_corpus
 
 REPO = Path(__file__).resolve().parents[1]
 NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
@@ -38,10 +39,6 @@ class Measured:
     flow_seconds: float
     peak_rss_mb: float
     summary: dict[str, object]
-
-
-def _corpus_root() -> Path:
-    return Path(os.environ.get("NEWSFLOW_CORPUS", REPO.parent / "shared" / "corpus")).resolve()
 
 
 def run_ingest(sources: list[str], data_dir: Path, env: dict[str, str]) -> Measured:
@@ -324,7 +321,7 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
 
-    bbc = _corpus_root() / "bbc_news_fulltext"
+    bbc = default_corpus() / "bbc_news_fulltext"
     if not bbc.is_dir():
         sys.exit(f"BBC corpus not found at {bbc} (set NEWSFLOW_CORPUS)")
     work: Path = args.work_dir
@@ -369,8 +366,8 @@ def main() -> None:
             print(f"  of which in flow : {_fmt([m.flow_seconds for m in served])}", flush=True)
 
         html_pages = [
-            str(_corpus_root() / "trafilatura_eval_dev" / "html"),
-            str(_corpus_root() / "scrapinghub_article_extraction_benchmark" / "html"),
+            str(default_corpus() / "trafilatura_eval_dev" / "html"),
+            str(default_corpus() / "scrapinghub_article_extraction_benchmark" / "html"),
         ]
         cases = [Case("HTML pages (245 files), full + search", html_pages, "full")]
         for copies in scales:

@@ -512,11 +512,16 @@ def _sized(pairs: pl.DataFrame, fresh: pl.DataFrame) -> pl.DataFrame:
 def _edges(pairs: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
     """The near-duplicate edges ``(u, v, certain, jaccard)`` among node ``pairs (u, v, shared)``."""
     sizes = nodes.select("node", "n_shingles")
-    pairs = (
+    return _edges_of_sized(
         pairs.join(sizes.rename({"node": "u", "n_shingles": "n_shingles_u"}), on="u")
         .join(sizes.rename({"node": "v", "n_shingles": "n_shingles_v"}), on="v")
-        .with_columns(certain=_certain())
+        .with_columns(certain=_certain()),
+        nodes,
     )
+
+
+def _edges_of_sized(pairs: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
+    """:func:`_edges` of pairs that already carry ``n_shingles_u``, ``n_shingles_v`` and ``certain``."""
     certain = pairs.filter("certain").select(
         "u", "v", "certain", jaccard=pl.col("shared") / (2 * NUM_ANCHORS - pl.col("shared"))
     )
@@ -626,11 +631,15 @@ def assign_story_ids_among(new: pl.DataFrame, candidates: StoredCandidates) -> p
         stored.select(v="node", article_id="article_id"), on="article_id"
     )
     settled = _settled_labels(across, labels, restored)
+    sized_pairs = ("u", "v", "shared", "n_shingles_u", "n_shingles_v", "certain")
     stored_pairs = pl.concat(
         [across.filter("certain"), _open_pairs(across, labels, settled)], how="diagonal_relaxed"
-    ).select("u", "v", "shared")
+    ).select(sized_pairs)
     edges = pl.concat(
-        [_edges(stored_pairs, nodes), restored.select("u", "v", certain=pl.lit(True), jaccard=pl.lit(1.0))]
+        [
+            _edges_of_sized(stored_pairs, nodes),
+            restored.select("u", "v", certain=pl.lit(True), jaccard=pl.lit(1.0)),
+        ]
     ).unique(["u", "v"], keep="last", maintain_order=True)
 
     rank = _rank(fresh)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.shared_corpus import default_corpus
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newsflow-prefect-home-")
@@ -16,14 +18,10 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
-def _corpus_root() -> Path:
-    return Path(os.environ.get("NEWSFLOW_CORPUS", REPO_ROOT.parent / "shared" / "corpus")).resolve()
-
-
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     """The shared corpus: skipped when absent on a user's machine, a failure under CI."""
-    root = _corpus_root()
+    root = default_corpus()
     if not root.is_dir():
         message = f"shared corpus not found at {root} (set NEWSFLOW_CORPUS)"
         if os.environ.get("CI", "").lower() == "true":
