@@ -52,7 +52,6 @@ from tasks.near_duplicates import (
 from tasks.text_tokens import text_tokens
 from tasks.tone import score_tone
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SHINGLE_WORDS = 5
 RELATED_JACCARD = 0.3
 RELATED_CONTAINMENT = 0.5

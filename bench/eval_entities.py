@@ -27,7 +27,6 @@ from bench.shared_corpus import bbc_story_paths, default_corpus, read_story, reu
 from tasks.entities import DATA_DIR, extract_entities
 from tasks.quotes import extract_entities_and_quotes, extract_quotes
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 SEED_FILE = "seed/000_9135530c8063760a.txt"
 
 _DATELINE_RE = (

@@ -321,7 +321,8 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=REPO / "bench" / "out")
     args = parser.parse_args()
 
-    bbc = default_corpus() / "bbc_news_fulltext"
+    corpus = default_corpus()
+    bbc = corpus / "bbc_news_fulltext"
     if not bbc.is_dir():
         sys.exit(f"BBC corpus not found at {bbc} (set NEWSFLOW_CORPUS)")
     work: Path = args.work_dir
@@ -366,8 +367,8 @@ def main() -> None:
             print(f"  of which in flow : {_fmt([m.flow_seconds for m in served])}", flush=True)
 
         html_pages = [
-            str(default_corpus() / "trafilatura_eval_dev" / "html"),
-            str(default_corpus() / "scrapinghub_article_extraction_benchmark" / "html"),
+            str(corpus / "trafilatura_eval_dev" / "html"),
+            str(corpus / "scrapinghub_article_extraction_benchmark" / "html"),
         ]
         cases = [Case("HTML pages (245 files), full + search", html_pages, "full")]
         for copies in scales:

@@ -7,13 +7,11 @@ Run as ``.venv/bin/python -m bench.reliability [--kill-points 40] [--trials 20] 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from pathlib import Path
 
+from bench.shared_corpus import default_corpus
 from tests.reliability.crash_harness import (
-    REPO_ROOT,
     build_landing,
     concurrency_trial,
     crash_sweep,
@@ -25,18 +23,13 @@ from tests.reliability.crash_harness import (
 )
 
 
-def corpus_root() -> Path:
-    """The shared corpus (``NEWSFLOW_CORPUS`` or ``../shared/corpus``)."""
-    return Path(os.environ.get("NEWSFLOW_CORPUS", REPO_ROOT.parent / "shared" / "corpus")).resolve()
-
-
 def crash_figures(kill_points: int, env: dict[str, str]) -> bool:
     """Run the timed kill sweep, the named kill points and the maintenance kills; print their figures."""
     with scratch_dir("newsflow-rel-crash-") as work:
-        landing = build_landing(corpus_root(), work / "landing" / "wire")
+        landing = build_landing(default_corpus(), work / "landing" / "wire")
         report = crash_sweep(landing, work, env, kill_points)
         hooked = hooked_sweep(landing, work, env)
-        small = build_landing(corpus_root(), work / "landing-small" / "wire", reuters=100, bbc=40)
+        small = build_landing(default_corpus(), work / "landing-small" / "wire", reuters=100, bbc=40)
         maintenance = maintenance_sweep(small, work, env)
     outcomes = [*report.outcomes, *hooked, *maintenance]
     print("== crash safety ==")
@@ -63,7 +56,7 @@ def concurrency_figures(trials: int, env: dict[str, str]) -> bool:
     """Run concurrent-ingest trials and print their figure; True when every trial passed."""
     passed = reads = errors = 0
     with scratch_dir("newsflow-rel-conc-") as work:
-        landing = build_landing(corpus_root(), work / "landing" / "wire", reuters=150, bbc=50)
+        landing = build_landing(default_corpus(), work / "landing" / "wire", reuters=150, bbc=50)
         for trial in range(trials):
             outcome = concurrency_trial(landing, work / f"trial-{trial:02d}", env, writers=2 + trial % 2)
             passed += outcome.ok
@@ -98,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="crash,concurrency,hostile")
     args = parser.parse_args(argv)
     chosen = set(args.only.split(","))
-    if not corpus_root().is_dir():
-        print(f"shared corpus not found at {corpus_root()}", file=sys.stderr)
+    corpus = default_corpus()
+    if not corpus.is_dir():
+        print(f"shared corpus not found at {corpus}", file=sys.stderr)
         return 2
     started = time.monotonic()
     env = ingest_env(shared_prefect_server())

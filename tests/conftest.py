@@ -9,8 +9,6 @@ import pytest
 
 from bench.shared_corpus import default_corpus
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newsflow-prefect-home-")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
