@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -13,8 +15,33 @@ import polars as pl
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from newsflow import PIPELINE_VERSION
-from tasks.enrich import EnrichedBatch
+from newsflow.settings import Settings
+from tasks.enrich import EnrichedBatch, load_models
 from tasks.schema import ARTICLE_COLUMNS, conform
+
+_model_loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="load-models")
+
+
+def start_loading_models(
+    settings: Settings, logger: logging.Logger | logging.LoggerAdapter[Any]
+) -> Future[None] | None:
+    """Load the enrichment models on a thread of their own while the run sets up, lists and reads files.
+
+    They are built once per process, and the first batch's enrichment would otherwise wait for them (about a
+    second: the language model and the gazetteer). When the batch tasks run on Dask, their workers build
+    their own and nothing is loaded here. A failure is only logged: the first batch builds the model again
+    and fails there with the error.
+    """
+    if settings.task_runner != "threads":
+        return None
+
+    def load() -> None:
+        try:
+            load_models(settings.languages, settings.enrichment)
+        except Exception as error:
+            logger.debug("Loading the enrichment models ahead failed: %s: %s", type(error).__name__, error)
+
+    return _model_loader.submit(load)
 
 
 @dataclass

@@ -25,6 +25,7 @@ from flows.common import (
     publish_run_artifacts,
     side_table_rows,
     stamped_articles,
+    start_loading_models,
     utc_now,
 )
 from flows.runners import ConfiguredTaskRunner, RunnerKind, choose_task_runner
@@ -265,6 +266,7 @@ def ingest(
         data_dir=data_dir, batch_size=batch_size, task_runner=task_runner, dask_address=dask_address
     )
     logger.info("Batch tasks run on %s", choose_task_runner(settings))
+    start_loading_models(settings, logger)
     chosen = sources or [str(settings.landing_dir)]
     mapping = {**settings.field_map, **(field_map or {})}
     run = RunState(

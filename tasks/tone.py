@@ -15,12 +15,12 @@ languages, and articles without words, get NULL tone.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from importlib.resources import files
 from typing import Final
 
 import polars as pl
 
+from newsflow.caching import cache_once
 from tasks.text_tokens import TextTokens, text_tokens
 
 LANGUAGES: Final = frozenset({"en"})
@@ -66,7 +66,7 @@ NEWS_NEUTRAL: Final = frozenset(
 WORD_PATTERN: Final = r"[^\W\d_]+(?:['’][^\W\d_]+)*"
 
 
-@lru_cache(maxsize=1)
+@cache_once(maxsize=1)
 def lexicon() -> pl.DataFrame:
     """The polarity lexicon: ``word`` (lower case) and ``polarity`` (+1 positive, -1 negative).
 
