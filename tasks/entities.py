@@ -216,8 +216,13 @@ Those past :data:`_CURRENCIES` count only as the next word, not capitalised insi
 names ("Britain's Mark Lewis-Francis", "the All England Club")."""
 
 
-PARTITION_ROWS = 2_000
-"""Batches of at least twice this many articles are cut into partitions that run on parallel threads."""
+PARTITION_ROWS = 4_000
+"""Frames of at least twice this many articles are cut into partitions that run on parallel threads.
+
+A batch of the default size (4,000 files) is not cut: an ingest enriches two batches at once, each beside
+its own tone, keyword and signature passes, which keeps both cores busy. Cut in two halves, it took 4% longer
+on 10x BBC (10.8-11.0 s against 11.1-11.4 s in turns) and no less at 100x; larger frames (an evaluation, a
+larger ``batch_size``) are still cut."""
 
 
 def in_partitions(function: Callable[[pl.DataFrame], pl.DataFrame], articles: pl.DataFrame) -> pl.DataFrame:
