@@ -12,7 +12,15 @@ import polars as pl
 from prefect import flow, get_run_logger
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows.common import RunState, batches, publish_run_artifacts, side_table_rows, stamped_articles, utc_now
+from flows.common import (
+    RunState,
+    batches,
+    publish_run_artifacts,
+    side_table_rows,
+    stamped_articles,
+    start_loading_models,
+    utc_now,
+)
 from newsflow import timing
 from newsflow.settings import load_settings
 from tasks.clean import clean_articles
@@ -82,6 +90,7 @@ def reprocess(
     """
     logger = get_run_logger()
     settings = load_settings(data_dir=data_dir, batch_size=batch_size)
+    start_loading_models(settings, logger)
     run = RunState(
         run_id=f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}",
         flow_run_id=None,
