@@ -39,7 +39,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.shared_corpus import bbc_story_paths, default_corpus, read_story, reuters_gold, reuters_story
+from bench.shared_corpus import bbc_story_paths, default_corpus, read_story, reuters_gold, reuters_story_path
 from tasks.dates import resolve_published_at
 from tasks.keywords import extract_keywords
 from tasks.near_duplicates import (
@@ -131,7 +131,7 @@ def reuters_articles(corpus: Path) -> tuple[pl.DataFrame, list[dict[str, object]
     gold = reuters_gold(corpus)
     rows: list[dict[str, object]] = []
     for record in gold:
-        title, body = reuters_story(corpus, record)
+        title, body = read_story(reuters_story_path(corpus, record))
         dateline = _DATELINE_RE.match(body)
         rows.append(
             {

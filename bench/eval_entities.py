@@ -23,7 +23,14 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.shared_corpus import bbc_story_paths, default_corpus, read_story, reuters_gold, reuters_story
+from bench.shared_corpus import (
+    bbc_story_paths,
+    default_corpus,
+    read_story,
+    reuters_gold,
+    reuters_story_path,
+    story_paragraphs,
+)
 from tasks.entities import DATA_DIR, extract_entities
 from tasks.quotes import extract_entities_and_quotes, extract_quotes
 
@@ -40,14 +47,8 @@ def reuters_articles(corpus: Path) -> tuple[pl.DataFrame, list[dict[str, object]
     gold = reuters_gold(corpus)
     rows = []
     for record in gold:
-        title, body = reuters_story(corpus, record)
-        rows.append(
-            {
-                "article_id": str(record["path"]),
-                "title": title,
-                "paragraphs": body.split("\n\n") if body else [],
-            }
-        )
+        title, paragraphs = story_paragraphs(reuters_story_path(corpus, record))
+        rows.append({"article_id": str(record["path"]), "title": title, "paragraphs": paragraphs})
     frame = pl.DataFrame(
         rows, schema={"article_id": pl.String, "title": pl.String, "paragraphs": pl.List(pl.String)}
     )

@@ -15,8 +15,8 @@ def default_corpus() -> Path:
     return Path(os.environ.get("NEWSFLOW_CORPUS", REPO_ROOT.parent / "shared" / "corpus")).resolve()
 
 
-def read_story(path: Path) -> tuple[str, str]:
-    """A story file's headline (its first line) and its body's paragraphs joined by blank lines.
+def story_paragraphs(path: Path) -> tuple[str, list[str]]:
+    """A story file's headline (its first line) and its body's paragraphs.
 
     Files are UTF-8, or Latin-1 when they do not decode as UTF-8 (some BBC files); each paragraph's
     whitespace is collapsed to single spaces.
@@ -28,7 +28,13 @@ def read_story(path: Path) -> tuple[str, str]:
         text = raw.decode("latin-1")
     title, _, rest = text.partition("\n")
     paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", rest.strip()) if part.strip()]
-    return title.strip(), "\n\n".join(paragraphs)
+    return title.strip(), paragraphs
+
+
+def read_story(path: Path) -> tuple[str, str]:
+    """A story file's headline and body, its paragraphs joined by blank lines (:func:`story_paragraphs`)."""
+    title, paragraphs = story_paragraphs(path)
+    return title, "\n\n".join(paragraphs)
 
 
 def reuters_gold(corpus: Path) -> list[dict[str, object]]:
@@ -38,9 +44,9 @@ def reuters_gold(corpus: Path) -> list[dict[str, object]]:
     return [record for record in gold if not str(record["kind"]).startswith("duplicate_of")]
 
 
-def reuters_story(corpus: Path, record: dict[str, object]) -> tuple[str, str]:
-    """The headline and body of the ``reuters_dev`` story a gold record describes."""
-    return read_story(corpus / "reuters_dev" / "files" / str(record["path"]))
+def reuters_story_path(corpus: Path, record: dict[str, object]) -> Path:
+    """The file of the ``reuters_dev`` story a gold record describes."""
+    return corpus / "reuters_dev" / "files" / str(record["path"])
 
 
 def bbc_story_paths(corpus: Path) -> list[Path]:
