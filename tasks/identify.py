@@ -34,6 +34,8 @@ def assign_identities(
     - a record already ingested with the same content is ``unchanged`` (nothing to write or record);
     - content byte-for-byte equal to an article already in the warehouse, or to an earlier record of this
       batch, is a ``duplicate`` and carries that article's id;
+    - a record whose key an earlier record of this batch has, with other content (a feed listing one
+      entry twice), is ``skipped``: the first one is the article;
     - anything else is ``ingested`` under the id of its record key; ``replaces_previous`` marks a new
       version of a record ingested before, whose old rows must go.
     """
@@ -54,17 +56,27 @@ def assign_identities(
         pl.col("content_hash").alias("sha256"), pl.col("article_id").alias("original_article_id")
     )
     joined = with_ids.join(previous, on="record_key", how="left").join(original, on="sha256", how="left")
-    first_in_batch = (
-        joined.filter(pl.col("quarantine_reason").is_null() & pl.col("original_article_id").is_null())
-        .group_by("sha256")
-        .agg(pl.col("own_article_id").sort_by("_order").first().alias("batch_article_id"))
+    candidates = joined.filter(
+        pl.col("quarantine_reason").is_null() & (pl.col("raw_format") != "sidecar").fill_null(True)
     )
-    joined = joined.join(first_in_batch, on="sha256", how="left")
+    first_in_batch = (
+        candidates.filter(pl.col("original_article_id").is_null())
+        .group_by("sha256")
+        .agg(
+            pl.col("own_article_id").sort_by("_order").first().alias("batch_article_id"),
+            pl.col("_order").min().alias("batch_first_order"),
+        )
+    )
+    first_of_record = candidates.group_by("record_key").agg(pl.col("_order").min().alias("record_first_order"))
+    joined = joined.join(first_in_batch, on="sha256", how="left").join(
+        first_of_record, on="record_key", how="left"
+    )
     unchanged = pl.col("previous_sha256").is_not_null() & (pl.col("previous_sha256") == pl.col("sha256"))
     sidecar = pl.col("raw_format") == "sidecar"
     quarantined = pl.col("quarantine_reason").is_not_null()
     duplicate_of_warehouse = pl.col("original_article_id").is_not_null()
-    duplicate_in_batch = pl.col("batch_article_id") != pl.col("own_article_id")
+    duplicate_in_batch = pl.col("batch_first_order") != pl.col("_order")
+    repeated_record = pl.col("record_first_order") != pl.col("_order")
     return (
         joined.with_columns(
             pl.when(sidecar)
@@ -75,6 +87,8 @@ def assign_identities(
             .then(pl.lit("unchanged"))
             .when(duplicate_of_warehouse | duplicate_in_batch)
             .then(pl.lit("duplicate"))
+            .when(repeated_record)
+            .then(pl.lit("skipped"))
             .otherwise(pl.lit("ingested"))
             .alias("status"),
         )
@@ -85,8 +99,10 @@ def assign_identities(
             .then(pl.coalesce("original_article_id", "batch_article_id"))
             .otherwise(pl.col("own_article_id"))
             .alias("article_id"),
-            pl.when(pl.col("status").is_in(["quarantined", "skipped"]))
+            pl.when(sidecar | quarantined)
             .then(pl.col("quarantine_reason"))
+            .when(pl.col("status") == "skipped")
+            .then(pl.lit("the same entry, with other content, comes earlier in this batch"))
             .when(pl.col("status") == "duplicate")
             .then(pl.lit("same content as an article already ingested"))
             .alias("reason"),
@@ -103,6 +119,8 @@ def assign_identities(
             "previous_status",
             "original_article_id",
             "batch_article_id",
+            "batch_first_order",
+            "record_first_order",
         )
     )
 

@@ -62,3 +62,22 @@ def test_known_content_is_a_duplicate_and_known_records_are_unchanged_or_replace
 def test_stable_article_id_is_stable() -> None:
     assert stable_article_id("file:///x.txt") == stable_article_id("file:///x.txt")
     assert len(stable_article_id("file:///x.txt")) == 16
+
+
+def test_an_entry_listed_twice_in_a_batch_is_one_article() -> None:
+    records = _records(
+        ("feed#entry-1", "h1", None),
+        ("feed#entry-2", "h2", None),
+        ("feed#entry-1", "h1", None),
+        ("feed#entry-2", "h2-edited", None),
+    )
+    result = assign_identities(
+        records, pl.DataFrame(schema=KNOWN_HASHES_SCHEMA), pl.DataFrame(schema=KNOWN_RECORDS_SCHEMA)
+    )
+    assert result.select("status", "article_id").rows() == [
+        ("ingested", stable_article_id("feed#entry-1")),
+        ("ingested", stable_article_id("feed#entry-2")),
+        ("duplicate", stable_article_id("feed#entry-1")),
+        ("skipped", None),
+    ]
+    assert result["reason"][3] == "the same entry, with other content, comes earlier in this batch"
