@@ -982,13 +982,15 @@ def _acronym_orgs(articles: pl.DataFrame) -> pl.DataFrame:
     trimmed = [pl.col("name")]
     for _ in range(_MOST_WORDS_DROPPED):
         trimmed.append(trimmed[-1].str.replace(leading, ""))
-    entity = pl.coalesce([pl.when(_initials(name) == pl.col("acronym")).then(name) for name in trimmed])
+    entity = pl.coalesce(
+        [
+            pl.when((_initials(name) == pl.col("acronym")) & name.str.contains(rf"^[{_UPPER}]")).then(name)
+            for name in trimmed
+        ]
+    )
     found = (
         definitions.with_columns(entity=entity)
-        .filter(
-            pl.col("entity").str.contains(rf"^[{_UPPER}]")
-            & pl.col("entity").str.contains(rf"(?:^| )(?:{_ORG_SUFFIXES})(?: |$)")
-        )
+        .filter(pl.col("entity").str.contains(rf"(?:^| )(?:{_ORG_SUFFIXES})(?: |$)"))
         .join(_gazetteer().place_names, left_on="entity", right_on="name", how="anti")
         .unique(["article_id", "acronym"], keep="first", maintain_order=True)
     )

@@ -358,3 +358,15 @@ def test_reuters_scores(corpus_dir: Path) -> None:
 )
 def test_organisations_defined_with_their_acronym(body: str, language: str, expected: dict[str, int]) -> None:
     assert _of_type(_entities(body, language=language), "ORG") == expected
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Prices rose, the National Bureau of Statistics (NBS) said on Monday.",
+        "Output fell, according to the Office for National Statistics (ONS).",
+    ],
+)
+def test_acronym_definitions_after_a_lower_case_article(body: str) -> None:
+    organisations = _of_type(_entities(body, language="en"), "ORG")
+    assert [name for name in organisations if not name.isupper()] == [body.split("the ")[-1].split(" (")[0]]
