@@ -71,6 +71,25 @@ def _prepare(articles: pl.DataFrame) -> pl.DataFrame:
     ).with_row_index("art")
 
 
+def _english_marks(body: pl.Expr) -> pl.Expr:
+    """German quote marks turned into the marks :data:`_OPENING` and :data:`_CLOSING` read.
+
+    German opens with „ and closes with “, which opens an English quote; a text with „ in it closes with “.
+    German guillemets point inwards (»so«), French ones outwards («ainsi»): a text whose first guillemet
+    is » has them swapped.
+    """
+    low_opened = pl.when(body.str.contains("„", literal=True)).then(
+        body.str.replace_all("“", "”", literal=True)
+    )
+    inward = body.str.contains(r"^[^«»]*»")
+    swapped = (
+        body.str.replace_all("»", "\x03", literal=True)
+        .str.replace_all("«", "»", literal=True)
+        .str.replace_all("\x03", "«", literal=True)
+    )
+    return pl.when(inward).then(swapped).otherwise(low_opened.otherwise(body))
+
+
 def _segments(articles: pl.DataFrame) -> pl.DataFrame:
     """Each paragraph cut at its opening quote marks, in text order.
 
@@ -88,7 +107,9 @@ def _segments(articles: pl.DataFrame) -> pl.DataFrame:
         .str.replace_all('"', "\x02", literal=True)
     )
     pieces = (
-        articles.select("art", "article_id", para=pl.col("body").fill_null("").str.split("\n\n"))
+        articles.select(
+            "art", "article_id", para=_english_marks(pl.col("body").fill_null("")).str.split("\n\n")
+        )
         .with_columns(p=pl.int_ranges(pl.col("para").list.len(), dtype=pl.Int32))
         .explode(["para", "p"])
         .filter(pl.col("para").str.contains(_QUOTE_MARKS) | (pl.col("p") == 0))

@@ -189,3 +189,22 @@ def test_seed_article_quotes(corpus_dir: Path) -> None:
     assert result["speaker"].to_list() == ["NATO", "NATO", None, None, "Jens Stoltenberg"]
     assert result["quote"][4].startswith("I think the message sent from Nato")
     assert result["ordinal"].to_list() == [1, 2, 3, 4, 5]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\u201eWir werden die Ukraine weiter unterst\u00fctzen\u201c, sagte Annalena Baerbock am Montag. "
+        "\u201eDas ist unsere Pflicht gegen\u00fcber Europa\u201c, f\u00fcgte sie hinzu.",
+        "\u00bbWir werden die Ukraine weiter unterst\u00fctzen\u00ab, sagte Annalena Baerbock am Montag. "
+        "\u00bbDas ist unsere Pflicht gegen\u00fcber Europa\u00ab, f\u00fcgte sie hinzu.",
+    ],
+)
+def test_german_quote_marks(body: str) -> None:
+    quotes = [quote for quote, _ in _pairs(body)]
+    assert quotes == ["Wir werden die Ukraine weiter unterst\u00fctzen", "Das ist unsere Pflicht gegen\u00fcber Europa"]
+
+
+def test_french_guillemets() -> None:
+    body = "\u00ab Nous ne c\u00e9derons pas sur ce point \u00bb, a d\u00e9clar\u00e9 le ministre."
+    assert [quote for quote, _ in _pairs(body)] == ["Nous ne c\u00e9derons pas sur ce point"]
