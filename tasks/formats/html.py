@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import codecs
+import json
 import re
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import lxml.html
@@ -170,6 +173,89 @@ def headline(title: str | None, tree: Any, sitename: str | None, hostname: str |
     return best[1] if best else stripped
 
 
+_PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "datepublished",
+    "article.published",
+    "publish-date",
+    "publish_date",
+    "pubdate",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.issued",
+)
+"""``<meta>`` names, properties and itemprops (lower case) whose content is the publication time."""
+_ARTICLE_TYPE = re.compile(r"Article|Posting|Report|NewsArticle|LiveBlog", re.I)
+_JANUARY_FIRST = re.compile(
+    r"\d{4}-01-01|\b0?1[./-]0?1[./-]\d{2,4}|\bJan(?:uary|\.)?\s+0?1(?:st)?\b|\b0?1(?:st|er|\.)?\s+(?:of\s+)?"
+    r"(?:Jan(?:uary|vier)?|janvier|Januar|enero|gennaio|janeiro)\b",
+    re.I,
+)
+
+
+def _json_ld_nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    for script in tree.xpath('//script[contains(translate(@type, "LDJSON", "ldjson"), "ld+json")]'):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, TypeError):
+            continue
+        stack = [data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(reversed(node))
+            elif isinstance(node, dict):
+                yield node
+                stack.extend(value for value in node.values() if isinstance(value, list | dict))
+
+
+def declared_published_time(tree: Any) -> datetime | None:
+    """The publication time the page declares for machines, to the second and in UTC.
+
+    Looked for in schema.org JSON-LD (``datePublished`` of an article-like node first, then of any node),
+    then in ``<meta>`` tags (``article:published_time`` and the like), then in ``<time>`` elements marked
+    ``itemprop="datePublished"`` or ``pubdate``. htmldate, which trafilatura asks, returns the day alone.
+    """
+    nodes = list(_json_ld_nodes(tree))
+    article_like = [n for n in nodes if _ARTICLE_TYPE.search(json.dumps(n.get("@type", "")))]
+    for node in (*article_like, *nodes):
+        published = parse_datetime(node.get("datePublished") or node.get("dateCreated"))
+        if published is not None:
+            return published
+    for meta in tree.iter("meta"):
+        key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
+        if key in _PUBLISHED_META:
+            published = parse_datetime(meta.get("content"))
+            if published is not None:
+                return published
+    for element in tree.xpath('//time[@datetime][@itemprop="datePublished" or @pubdate]'):
+        published = parse_datetime(element.get("datetime"))
+        if published is not None:
+            return published
+    return None
+
+
+def _unless_year_only(found: datetime | None, text: str) -> datetime | None:
+    """htmldate's date, unless it is a 1 January that the page never writes: a year alone (``© 2025``)."""
+    if found is None or (found.month, found.day) != (1, 1) or _JANUARY_FIRST.search(text):
+        return found
+    return None
+
+
+def _published(declared: datetime | None, day: datetime | None) -> datetime | None:
+    """The declared time when it falls on htmldate's day (or htmldate found none), else htmldate's day.
+
+    htmldate weighs every date on the page, and its day agrees with the editors' more often than a
+    ``datePublished`` does (which may be the first version's, or fall on the next day in UTC); the declared
+    time adds the time of day.
+    """
+    if declared is None or (day is not None and declared.date() != day.date()):
+        return day
+    return declared
+
+
 def _load_tree(text: str) -> Any:
     text = _XML_DECLARATION.sub("", text, count=1)
     try:
@@ -186,6 +272,7 @@ def html_records(blob: Blob) -> list[Record]:
         return [quarantined(blob, "html", "HTML page could not be parsed")]
     language = _page_language(tree)
     canonical = _canonical(tree)
+    declared = declared_published_time(tree)
     try:
         document = bare_extraction(
             tree,
@@ -213,7 +300,7 @@ def html_records(blob: Blob) -> list[Record]:
                 title=title,
             )
         ]
-    published = parse_datetime(document.date)
+    published = _published(declared, _unless_year_only(parse_datetime(document.date), text))
     return [
         new_record(
             blob,

@@ -309,6 +309,41 @@ PAGE = """<!DOCTYPE html><html lang="fr-FR"><head><meta charset="iso-8859-1">
 </article><footer>Mentions légales</footer></body></html>""".encode("iso-8859-1")
 
 
+def _page(head: str, footer: str = "") -> bytes:
+    paragraphs = "".join(
+        f"<p>{sentence} The harbour authority said traffic had grown for a third month in a row.</p>"
+        for sentence in ("Container traffic rose in May.", "Exports led the rise.", "Imports were flat.")
+    )
+    return (
+        f"<html><head><title>Port traffic rises</title>{head}</head><body><article><h1>Port traffic rises</h1>"
+        f"{paragraphs}</article><footer>{footer}</footer></body></html>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("head", "footer", "expected"),
+    [
+        (
+            '<script type="application/ld+json">{"@context": "https://schema.org", "@graph": [{"@type": '
+            '"WebPage"}, {"@type": "NewsArticle", "headline": "Port traffic rises", '
+            '"datePublished": "2025-04-17T12:45:00+02:00"}]}</script>',
+            "",
+            datetime(2025, 4, 17, 10, 45),
+        ),
+        (
+            '<meta property="article:published_time" content="2025-04-17T12:45:00Z">',
+            "",
+            datetime(2025, 4, 17, 12, 45),
+        ),
+        ("", "Harbour Wire &copy; 2025", None),
+        ('<meta name="date" content="2025-01-01">', "Harbour Wire &copy; 2025", datetime(2025, 1, 1)),
+    ],
+)
+def test_html_publication_time(head: str, footer: str, expected: datetime | None) -> None:
+    (record,) = explode(("file:///land/port.html", _page(head, footer)))
+    assert record["published_at"] == expected
+
+
 def test_html_page_with_declared_charset() -> None:
     (record,) = explode(("file:///land/ete.html", PAGE))
     assert record["raw_format"] == "html"
