@@ -67,7 +67,9 @@ def assign_identities(
             pl.col("_order").min().alias("batch_first_order"),
         )
     )
-    first_of_record = candidates.group_by("record_key").agg(pl.col("_order").min().alias("record_first_order"))
+    first_of_record = candidates.group_by("record_key").agg(
+        pl.col("_order").min().alias("record_first_order")
+    )
     joined = joined.join(first_in_batch, on="sha256", how="left").join(
         first_of_record, on="record_key", how="left"
     )

@@ -315,7 +315,8 @@ def _page(head: str, footer: str = "") -> bytes:
         for sentence in ("Container traffic rose in May.", "Exports led the rise.", "Imports were flat.")
     )
     return (
-        f"<html><head><title>Port traffic rises</title>{head}</head><body><article><h1>Port traffic rises</h1>"
+        f"<html><head><title>Port traffic rises</title>{head}</head>"
+        f"<body><article><h1>Port traffic rises</h1>"
         f"{paragraphs}</article><footer>{footer}</footer></body></html>"
     ).encode()
 

@@ -202,7 +202,10 @@ def test_seed_article_quotes(corpus_dir: Path) -> None:
 )
 def test_german_quote_marks(body: str) -> None:
     quotes = [quote for quote, _ in _pairs(body)]
-    assert quotes == ["Wir werden die Ukraine weiter unterst\u00fctzen", "Das ist unsere Pflicht gegen\u00fcber Europa"]
+    assert quotes == [
+        "Wir werden die Ukraine weiter unterst\u00fctzen",
+        "Das ist unsere Pflicht gegen\u00fcber Europa",
+    ]
 
 
 def test_french_guillemets() -> None:
