@@ -115,6 +115,10 @@ def enrich_frame(records: pl.DataFrame, languages: list[str], level: str = "full
     keywords and near-duplicate signatures, keyed by ``article_id``. At ``level="basic"`` only language,
     word count, content hash and dates are computed; the side tables stay empty.
 
+    A record whose ``article_id`` an earlier one has (a feed listing an entry twice) is enriched once: it
+    is a duplicate or skipped (:func:`tasks.identify.assign_identities`), and its side-table rows would
+    be the first one's again. It comes after the others, without tone.
+
     Passes that do not need each other's results run on two threads: language beside dates, then
     entities and quotes beside tone, keywords and signatures. Polars and NumPy work without the GIL, so
     both cores are busy; every result is the same as when the passes run one after another.
@@ -130,6 +134,10 @@ def enrich_frame(records: pl.DataFrame, languages: list[str], level: str = "full
             keywords=pl.DataFrame(schema=KEYWORD_SCHEMA),
             signatures=pl.DataFrame(schema=SIGNATURES_SCHEMA),
         )
+    first = articles.select(pl.col("article_id").is_first_distinct()).to_series()
+    repeats = articles.filter(~first)
+    if not repeats.is_empty():
+        articles = articles.filter(first)
     with ThreadPoolExecutor(max_workers=1) as pool:
         named = pool.submit(_timed, "enrich.entities_quotes", extract_entities_and_quotes, articles)
         with timed("enrich.tokens"):
@@ -143,7 +151,7 @@ def enrich_frame(records: pl.DataFrame, languages: list[str], level: str = "full
         del tokens
         entities, quotes = named.result()
     return EnrichedBatch(
-        articles=pl.concat([articles, records.filter(~candidate)], how="diagonal_relaxed"),
+        articles=pl.concat([articles, repeats, records.filter(~candidate)], how="diagonal_relaxed"),
         entities=conform(entities, ENTITY_SCHEMA),
         quotes=conform(quotes, QUOTE_SCHEMA),
         keywords=keywords,

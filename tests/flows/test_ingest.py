@@ -163,3 +163,52 @@ def test_reprocess_after_an_enrichment_change_updates_only_the_selected_rows(
         else:
             assert row == old
     assert sql(data, "SELECT count(*) - count(DISTINCT article_id) FROM articles") == [(0,)]
+
+
+def _item(guid: str, title: str, body: str) -> str:
+    return (
+        f"<item><title>{title}</title><link>https://news.example/{guid}</link><guid>{guid}</guid>"
+        f"<pubDate>Mon, 12 May 2025 09:00:00 +0000</pubDate><description>{body}</description></item>"
+    )
+
+
+def test_a_feed_listing_an_entry_twice_gives_one_article(tmp_path: Path) -> None:
+    eclipse = (
+        "REYKJAVIK — Iceland is preparing for its first total solar eclipse in almost 70 years, "
+        "said Arnar Olafsson of the Icelandic Tourist Board, as hotels in the Westfjords fill up."
+    )
+    volcano = (
+        "GRINDAVIK, Iceland — A volcano on the Reykjanes peninsula erupted for the eighth time in a year, "
+        "sending lava towards the evacuated town of Grindavik, Iceland's civil protection agency said."
+    )
+    feed = tmp_path / "landing" / "iceland.xml"
+    feed.parent.mkdir()
+    feed.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>Iceland News</title>'
+        "<link>https://news.example/</link>"
+        + _item("eclipse", "Iceland braces for eclipse tourism", eclipse)
+        + _item("volcano", "Reykjanes volcano erupts again", volcano)
+        + _item("eclipse", "Iceland braces for eclipse tourism", eclipse)
+        + _item("volcano", "Reykjanes volcano erupts again", volcano.replace("eighth", "ninth"))
+        + "</channel></rss>"
+    )
+    data = tmp_path / "data"
+    run = ingest(sources=[str(feed.parent)], data_dir=str(data))
+    assert (run["articles_written"], run["duplicates"]) == (2, 1)
+    assert sql(data, "SELECT count(*), count(DISTINCT article_id) FROM articles") == [(2, 2)]
+    assert sql(data, "SELECT status, count(*) FROM ingested_files GROUP BY ALL ORDER BY 1") == [
+        ("duplicate", 1),
+        ("ingested", 2),
+        ("skipped", 1),
+    ]
+    for table in ("article_entities", "article_keywords"):
+        rows = (
+            f"SELECT (SELECT count(*) FROM {table}), (SELECT count(*) FROM (SELECT DISTINCT * FROM {table}))"
+        )
+        ((total, distinct),) = sql(data, rows)
+        assert total == distinct > 0
+    assert sql(data, "SELECT count(*) FROM articles WHERE body LIKE '%eighth%'") == [(1,)]
+    from warehouse.search import search_articles
+
+    found = search_articles(load_settings(data_dir=data), "eclipse tourism", limit=5).to_pylist()
+    assert [row["title"] for row in found] == ["Iceland braces for eclipse tourism"]
