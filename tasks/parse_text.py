@@ -72,6 +72,11 @@ RELATED_RE = (
     r"^(?i:read|read\s+more|read\s+also|also\s+read|related|related\s+(?:story|stories|article|articles"
     r"|coverage|content|reading|news)|see\s+also|more)\s*[:|]\s*(\S.*)$"
 )
+EDITORIAL_NOTE_RE = (
+    r"^\((?i:corrects|correcting|updates|updating|adds|refiles|recasts|changes|fixes|clarifies|repeats"
+    r"|removes|deletes|inserts|amends|rewrites|withdraws|edits)\b[^\n]{0,300}\)\.?$"
+)
+"""A wire desk's note on a story's version: ``(Corrects paragraph 2 to show ...)``."""
 TRAILER_RES: tuple[str, ...] = (
     r"^(?i:read\s+more|continue\s+reading|keep\s+reading|read\s+the\s+full\s+(?:story|article)|full\s+story)\b.{0,100}$",
     r"^(?i:click\s+here)\b.{0,200}$",
@@ -82,6 +87,7 @@ TRAILER_RES: tuple[str, ...] = (
     r"^(?:Reporting|Writing|Additional\s+reporting)\s+by\s+[^.;]{1,80}"
     r"(?:;\s*(?:Editing|Additional\s+reporting|Writing)\s+by\s+[^.;]{1,80})+\.?$",
     r"^Editing\s+by\s+[^.;]{1,80}\.?$",
+    EDITORIAL_NOTE_RE,
     r"^(?:©|\([cC]\)\s|Copyright\s+(?:©\s*)?\d{4}).{0,200}$",
     r"^(?i:all\s+rights\s+reserved|advertisement|sponsored\s+content|story\s+continues\s+below(?:\s+advertisement)?)\.?$",
 )
@@ -148,6 +154,11 @@ _NAIVE_FORMATS = (
     "%B %d, %Y %H:%M",
     "%b %d, %Y %H:%M",
     "%B %d, %Y %I:%M %p",
+    "%d %B %Y %I:%M %p",
+    "%d %b %Y %I:%M %p",
+    "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M",
+    "%d.%m.%Y %H:%M",
     "%b %d, %Y %I:%M %p",
 )
 _AWARE_FORMATS = (
@@ -158,7 +169,30 @@ _AWARE_FORMATS = (
     "%Y-%m-%d %H:%M%z",
     "%d %b %Y %H:%M:%S %z",
 )
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%d %B %Y", "%d %b %Y", "%B %d, %Y", "%b %d, %Y", "%B %d %Y")
+_ZONES = {
+    **dict.fromkeys(("ET", "EST", "EDT"), "America/New_York"),
+    **dict.fromkeys(("CT", "CST", "CDT"), "America/Chicago"),
+    **dict.fromkeys(("MT", "MST", "MDT"), "America/Denver"),
+    **dict.fromkeys(("PT", "PST", "PDT"), "America/Los_Angeles"),
+    **dict.fromkeys(("BST",), "Europe/London"),
+    **dict.fromkeys(("CET", "CEST", "MEZ", "MESZ"), "Europe/Paris"),
+    **dict.fromkeys(("JST",), "Asia/Tokyo"),
+    **dict.fromkeys(("HKT",), "Asia/Hong_Kong"),
+    **dict.fromkeys(("SGT",), "Asia/Singapore"),
+    **dict.fromkeys(("AEST", "AEDT"), "Australia/Sydney"),
+}
+"""Time-zone abbreviations of header times, read as the zone's local time (summer time as it falls)."""
+_ZONE_SUFFIX_RE = rf"\s+\(?({'|'.join(_ZONES)})\)?$"
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d, %Y",
+    "%b %d, %Y",
+    "%B %d %Y",
+)
 
 
 def parse_text_records(frame: pl.DataFrame) -> pl.DataFrame:
@@ -346,11 +380,15 @@ def parse_header_datetime(value: pl.Expr) -> pl.Expr:
         A ``Datetime('us')`` expression: times with an offset converted to UTC, times without one taken
         as UTC, dates alone at midnight; NULL when no format fits.
     """
+    stripped = value.str.strip_chars()
+    zone = stripped.str.extract(_ZONE_SUFFIX_RE, 1).str.to_uppercase()
     normalised = (
-        value.str.strip_chars()
+        stripped.str.replace(_ZONE_SUFFIX_RE, "")
         .str.replace(r"^(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "")
         .str.replace(r"(?i)(?:\s*(?:Z|UTC|GMT)|\s*[+-]00:?00)$", "")
         .str.replace(r"(?i)\s+at\s+", " ")
+        .str.replace(r"(\d{4}),\s*(\d{1,2}[:.]\d{2})", "$1 $2")
+        .str.replace(r"(\s\d{1,2})[.h](\d{2})((?:\s*[aApP]\.?[mM]\.?)?)$", "$1:$2$3")
         .str.replace(r"(\d)\s*[aA]\.?[mM]\.?$", "$1 AM")
         .str.replace(r"(\d)\s*[pP]\.?[mM]\.?$", "$1 PM")
     )
@@ -367,7 +405,17 @@ def parse_header_datetime(value: pl.Expr) -> pl.Expr:
         normalised.str.strptime(pl.Date, fmt, strict=False, exact=True).cast(pl.Datetime("us"))
         for fmt in _DATE_FORMATS
     ]
-    return pl.coalesce(candidates)
+    parsed = pl.coalesce(candidates)
+    time_zone = zone.replace_strict(_ZONES, default=None)
+    in_utc = [
+        pl.when(time_zone == name).then(
+            parsed.dt.replace_time_zone(name, ambiguous="earliest", non_existent="null")
+            .dt.convert_time_zone("UTC")
+            .dt.replace_time_zone(None)
+        )
+        for name in sorted(set(_ZONES.values()))
+    ]
+    return pl.when(zone.is_null()).then(parsed).otherwise(pl.coalesce(in_utc))
 
 
 def _paragraphs(body_lines: pl.DataFrame, titles: pl.DataFrame) -> pl.DataFrame:

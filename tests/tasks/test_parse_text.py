@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from tasks.decode import decode_bytes
-from tasks.parse_text import parse_header_datetime, parse_text_records
+from tasks.parse_text import EDITORIAL_NOTE_RE, parse_header_datetime, parse_text_records
 from tasks.schema import RECORDS_SCHEMA
 
 SEED_LIKE = """Leaders express ‘profound concern’ over ties
@@ -296,6 +296,14 @@ def test_caption_is_the_credited_paragraph_before_the_story(first_paragraph: str
     assert (first_paragraph in record["paragraphs"]) is not is_caption
 
 
+def test_an_editorial_note_before_the_dateline_is_neither_caption_nor_body() -> None:
+    note = "(Corrects paragraph 2 to show Catherine Mann, not Dave Ramsden, voted for a cut)"
+    record = _parse_one(f"Headline\n\n{note}\n\nLONDON, Feb 26 (Reuters) - The bank held rates.\n\nMore.")
+
+    assert record["caption"] is None
+    assert record["paragraphs"] == ["LONDON, Feb 26 (Reuters) - The bank held rates.", "More."]
+
+
 def test_a_credit_line_alone_is_not_taken_as_caption() -> None:
     record = _parse_one("Headline\n\nProtesters march in Paris on Saturday. (AFP)")
 
@@ -357,6 +365,13 @@ def test_missing_text_keeps_the_decode_reason_or_gets_one() -> None:
         ("Wed, 10 Jul 2024 14:00:00 -0500", datetime(2024, 7, 10, 19, 0)),
         ("Wednesday, July 10, 2024 at 2:00 p.m.", datetime(2024, 7, 10, 14, 0)),
         ("10 July 2024", datetime(2024, 7, 10)),
+        ("14 March 2025, 09:30 GMT", datetime(2025, 3, 14, 9, 30)),
+        ("Fri 14 Mar 2025 09.30 GMT", datetime(2025, 3, 14, 9, 30)),
+        ("Mar 14, 2025, 9:30 a.m. ET", datetime(2025, 3, 14, 13, 30)),
+        ("Jan 15, 2025, 9:30 a.m. ET", datetime(2025, 1, 15, 14, 30)),
+        ("10 July 2024 14:00 BST", datetime(2024, 7, 10, 13, 0)),
+        ("14/03/2025 09:30", datetime(2025, 3, 14, 9, 30)),
+        ("18.03.2025, 16:55", datetime(2025, 3, 18, 16, 55)),
         ("sometime soon 2", None),
     ],
 )
@@ -396,14 +411,26 @@ def test_reuters_titles_and_paragraphs(corpus_dir: Path) -> None:
     assert len(gold) == 3390
     assert parsed["title"].to_list() == [entry["title"] for entry in gold]
     assert parsed["quarantine_reason"].null_count() == len(gold)
-    blank_line_blocks = [len(re.split(r"\n\s*\n", text.strip())) - 1 for text in texts]
+    blocks = [re.split(r"\n\s*\n", text.strip())[1:] for text in texts]
+    note = re.compile(EDITORIAL_NOTE_RE.replace("(?i:", "(?:"), re.I)
+    blank_line_blocks = [sum(not note.match(" ".join(block.split())) for block in found) for found in blocks]
     paragraph_counts = parsed["paragraphs"].list.len().to_list()
     same_count = sum(
         count == blocks for count, blocks in zip(paragraph_counts, blank_line_blocks, strict=True)
     )
     assert same_count / len(gold) >= 0.995
     assert all(count >= blocks for count, blocks in zip(paragraph_counts, blank_line_blocks, strict=True))
-    bodies = [re.sub(r" REUTER$", "", " ".join(text.split("\n", 1)[1].split())) for text in texts]
+    story_lines = [
+        [
+            line
+            for block in found
+            if not note.match(" ".join(block.split()))
+            for line in block.splitlines()
+            if not note.match(line.strip())
+        ]
+        for found in blocks
+    ]
+    bodies = [re.sub(r" REUTER$", "", " ".join(" ".join(lines).split())) for lines in story_lines]
     assert [" ".join(" ".join(paragraphs).split()) for paragraphs in parsed["paragraphs"].to_list()] == bodies
     assert parsed["caption"].null_count() == len(gold)
     assert parsed["related"].list.len().sum() == 0
