@@ -5,17 +5,31 @@ All of it is Polars expressions over whole columns.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
+from tasks.parse_text import TRAILER_RES
 
 _MONTH = (
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il?)?|abr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_DATE = rf"(?:{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?|\d{{1,2}}\s+{_MONTH})(?:,?\s+(?:19|20)\d\d)?"
+_FOREIGN_MONTH = (
+    r"(?i:janvier|janeiro|januar|enero|gennaio|f[ée]vrier|fevereiro|febrero|februar|febbraio|mars|marzo|m[äa]rz"
+    r"|março|avril|abril|aprile|mai|maio|mayo|maggio|juin|junio|juni|junho|giugno|juillet|julio|juli|julho"
+    r"|luglio|ao[uû]t|agosto|septembre|septiembre|setiembre|settembre|setembro|octobre|octubre|oktober"
+    r"|ottobre|outubro|novembre|noviembre|novembro|d[ée]cembre|diciembre|dezember|dicembre|dezembro"
+    r"|f[ée]vr?|avr|juil|d[ée]c|ene|abr|ago|dic|okt|dez|mär)\.?"
+)
+"""French, Spanish, German, Italian and Portuguese month names and abbreviations, read next to a day."""
+_DATE = (
+    rf"(?:{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?|\d{{1,2}}\.?\s+(?:{_MONTH}|{_FOREIGN_MONTH})"
+    rf"|{_FOREIGN_MONTH}\s+\d{{1,2}})(?:,?\s+(?:19|20)\d\d)?"
+)
 _PLACE_WORD = r"[\p{L}][\p{L}'’.-]*"
 _UPPER_WORD = r"[\p{Lu}][\p{Lu}'’.-]+"
 _UPPER_OR_SHORT_WORD = r"(?:[\p{Lu}][\p{Lu}'’.-]*|of|de|del|la|le|es|da|do|du)"
@@ -26,13 +40,13 @@ _DASH = r"(?:\s+(?:--|-)\s*|\s*(?:--|-)\s+|\s*[–—]\s*)"
 
 DATELINE_WITH_DATE_RE = (
     rf"(?s)^(?P<place>{_PLACE_WORD}(?:\s+{_PLACE_WORD}){{0,4}}{_REGION}{{0,2}})\s*,\s*"
-    rf"(?P<date>{_DATE})\s*,?{_AGENCY}?\s*,?{_DASH}(?P<rest>\S.*)$"
+    rf"(?P<date>{_DATE})\s*,?{_AGENCY}?\s*,?\.?{_DASH}(?P<rest>\S.*)$"
 )
 """``NEW YORK, April 7 (Reuters) - ...``, ``CHICAGO, Ill., April 7 - ...``, ``Toronto, March 30 - ...``."""
 
 DATELINE_WITHOUT_DATE_RE = (
     rf"(?s)^(?P<place>{_UPPER_WORD}(?:\s+{_UPPER_OR_SHORT_WORD}){{0,4}}{_CAPITALISED_REGION}?)"
-    rf"(?P<agency>{_AGENCY})?(?P<dash>{_DASH})(?P<rest>\S.*)$"
+    rf"(?P<agency>{_AGENCY})?\.?(?P<dash>{_DASH})(?P<rest>\S.*)$"
 )
 """``WASHINGTON — ...``, ``PARIS (AFP) - ...``, ``WINSTON-SALEM, N.C. - ...``: only before real prose."""
 
@@ -54,6 +68,59 @@ PROSE_MIN_LOWERCASE_WORDS_SHORT = 2
 em/en dash or an agency is named, or when half the words are lower case and none holds a digit."""
 
 _INVISIBLE_RE = r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b\u2060\ufeff]"
+
+EXTRA_TRAILER_RES: tuple[str, ...] = (
+    r"^[-_=*#~.•·]{3,}$",
+    r"^.{0,200}\bcontributed\s+(?:reporting\s+)?to\s+this\s+(?:report|story|article)\.?$",
+    r"^.{0,120}(?:©|\((?i:c)\)\s*\d{4}).{0,160}$",
+    r"^.{0,160}\b(?i:all\s+rights\s+reserved)\b.{0,200}$",
+    r"^[a-z]{2,5}(?:[-/][a-z]{1,5})*/[a-z]{1,5}$",
+    r"^(?i:follow)\b.{0,200}https?://\S+.{0,40}$",
+    r"^(?i:sign\s+up|subscribe)\b.{0,120}\b(?i:newsletters?)\b.{0,120}$",
+)
+"""Trailer paragraphs of any format, beside :data:`tasks.parse_text.TRAILER_RES`: separator rules, "X
+contributed to this report", copyright lines, AFP's desk slugs (``afp/jm/ach``), "Follow ... at
+https://..." and newsletter sign-ups."""
+TRAILER_PARAGRAPH_RE = "|".join(f"(?:{trailer})" for trailer in (*TRAILER_RES, *EXTRA_TRAILER_RES))
+TRUNCATION_MARK_RE = r"\s*…?\s*\[\+\d+ chars\]$"
+"""NewsAPI's ``… [+2871 chars]`` at the end of a truncated ``content``."""
+
+_BYLINE_WORD = r"(?:[\p{Lu}][\p{L}.'’-]*|(?:de|da|di|du|van|von|der|den|la|le|del|dos|bin|al)\b)"
+_BYLINE_NAME = rf"{_BYLINE_WORD}(?:\s+{_BYLINE_WORD}){{0,4}}"
+_BYLINE_NAMES = rf"{_BYLINE_NAME}(?:\s*(?:,|and|und|et|y|&)\s+{_BYLINE_NAME}){{0,3}}"
+BYLINE_PARAGRAPH_RE = (
+    rf"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Door|Av)\s+(?P<names>{_BYLINE_NAMES})\s*(?:[-–—|,·]\s*.{{0,80}})?$"
+)
+"""A page's byline line: ``By François Dubois - Published 24 July 2025``, ``Von Katrin Müller``."""
+_CLOCK = r"\d{1,2}[:.h]\d{2}"
+DATE_PARAGRAPH_RE = (
+    r"^(?i:posted|published|updated|last\s+updated|modified|veröffentlicht|aktualisiert|publié|mis\s+à\s+jour"
+    r"|publicado|actualizado)?\s*(?i:on|am|le|el)?\s*:?\s*(?:"
+    rf"[\d./-]{{6,10}}(?:,?\s*{_CLOCK}(?:\s*(?i:uhr|h|am|pm|a\.m\.|p\.m\.))?)?(?:\s*[A-Z]{{2,4}})?"
+    rf"|(?:\p{{L}}+,?\s+)?(?:\d{{1,2}}\.?\s+\p{{L}}+\.?|\p{{L}}+\.?\s+\d{{1,2}}(?:st|nd|rd|th)?),?\s+\d{{4}}"
+    rf"(?:,?\s*(?:at\s+)?{_CLOCK}(?:\s*(?i:uhr|h|am|pm|a\.m\.|p\.m\.))?)?(?:\s*[A-Z]{{2,4}})?"
+    r"|\d+\s+(?i:minutes?|hours?|days?)\s+ago"
+    r")?\s*$"
+)
+"""A line of page furniture holding a date, a time or only ``Posted``: ``18.03.2025, 16:55 Uhr``,
+``Wednesday, February 12, 2025 6:14 AM``, ``Published 24 July 2025``, ``Updated 3 hours ago``."""
+CAPTION_LABEL_RE = r"^(?i:photo|image|caption|picture|foto)\s*:\s*"
+"""A label before a caption (``Photo: Rescue workers ...``), which is not part of it."""
+MAX_STANDFIRST_WORDS = 45
+"""A page's first paragraph this short may be a standfirst, with the dateline opening the second."""
+LEADING_FURNITURE_PARAGRAPHS = 4
+"""How many leading paragraphs of a page or feed entry are checked for kicker, headline, byline and date."""
+_ROLE = r"(?:Writers?|Correspondents?|Reporters?|Editors?|Columnist|Contributor|Journalist)"
+BYLINE_ROLE_RE = (
+    rf"(?:\s*,\s*(?:[\p{{L}}-]+\s+){{0,3}}{_ROLE}"
+    rf"|\s+(?:AP|Associated\s+Press|Reuters|AFP|Bloomberg|PA)\s+(?:[\p{{L}}-]+\s+){{0,3}}{_ROLE}"
+    rf"|\s+(?:Staff|Senior|Chief|Political|Business|Foreign|Diplomatic|Economics|Special|Contributing)"
+    rf"\s+(?:[\p{{L}}-]+\s+){{0,2}}{_ROLE})$"
+)
+"""A role after the names of a byline: ``, Political Correspondent``, ``AP Business Writer``."""
+BYLINE_OUTLET_RE = (
+    r"\s+(?:The\s+)?(?:Associated\s+Press|Reuters|Agence\s+France-Presse|AFP|Bloomberg(?:\s+News)?)$"
+)
 
 
 def clean_text(text: pl.Expr, *, collapse_spaces: bool = True) -> pl.Expr:
@@ -96,10 +163,57 @@ def extract_datelines(frame: pl.DataFrame) -> pl.DataFrame:
     Returns:
         ``frame`` with ``dateline`` (the place as written, e.g. ``CAMBRIDGE, Mass.``), ``dateline_date`` (e.g.
         ``March 26``; NULL when none) and ``paragraphs`` whose first element no longer carries the dateline.
+        A page, feed entry or JSON record whose first paragraph is a standfirst (up to
+        :data:`MAX_STANDFIRST_WORDS` words, no dateline) may have its dateline open the second.
     """
-    first_paragraph = pl.col("paragraphs").list.first()
-    with_date = first_paragraph.str.extract_groups(DATELINE_WITH_DATE_RE)
-    without_date = first_paragraph.str.extract_groups(DATELINE_WITHOUT_DATE_RE)
+    active = pl.col("quarantine_reason").is_null() if "quarantine_reason" in frame.columns else pl.lit(True)
+    first = _dateline_of(pl.col("paragraphs").list.first())
+    page = (
+        pl.col("raw_format").is_in(["html", "feed", "json"]).fill_null(False)
+        if "raw_format" in frame.columns
+        else pl.lit(False)
+    )
+    after_standfirst = (
+        active
+        & page
+        & ~first.found
+        & (pl.col("paragraphs").list.first().str.count_matches(r"\S+") <= MAX_STANDFIRST_WORDS)
+    )
+    second = _dateline_of(pl.col("paragraphs").list.get(1, null_on_oob=True))
+    in_first = active & first.found
+    in_second = after_standfirst & second.found
+    return frame.with_columns(
+        pl.when(in_first)
+        .then(first.place)
+        .when(in_second)
+        .then(second.place)
+        .str.replace(r"^([^,.]*\p{Lu}{3,})\.$", "$1")
+        .alias("dateline"),
+        pl.when(in_first).then(first.date).when(in_second).then(second.date).alias("dateline_date"),
+        pl.when(in_first)
+        .then(pl.concat_list(first.rest, pl.col("paragraphs").list.slice(1)))
+        .when(in_second)
+        .then(
+            pl.concat_list(
+                pl.col("paragraphs").list.slice(0, 1), second.rest, pl.col("paragraphs").list.slice(2)
+            )
+        )
+        .otherwise(pl.col("paragraphs"))
+        .alias("paragraphs"),
+    )
+
+
+@dataclass(frozen=True)
+class _Dateline:
+    found: pl.Expr
+    place: pl.Expr
+    date: pl.Expr
+    rest: pl.Expr
+
+
+def _dateline_of(paragraph: pl.Expr) -> _Dateline:
+    with_date = paragraph.str.extract_groups(DATELINE_WITH_DATE_RE)
+    without_date = paragraph.str.extract_groups(DATELINE_WITHOUT_DATE_RE)
     undated_rest = without_date.struct.field("rest")
     prose_head = undated_rest.str.extract(PROSE_HEAD_RE)
     lowercase_words = prose_head.str.count_matches(r"(?:^|\s)\p{Ll}")
@@ -117,25 +231,100 @@ def extract_datelines(frame: pl.DataFrame) -> pl.DataFrame:
         & undated_rest.str.contains(PROSE_OPENING_RE)
         & reads_as_prose
     )
-    active = pl.col("quarantine_reason").is_null() if "quarantine_reason" in frame.columns else pl.lit(True)
-    dated = active & with_date.struct.field("place").is_not_null()
-    undated = active & ~dated & undated_is_dateline
-    rest = (
-        pl.when(dated).then(with_date.struct.field("rest")).when(undated).then(undated_rest).str.strip_chars()
-    )
-    return frame.with_columns(
-        pl.when(dated)
+    dated = with_date.struct.field("place").is_not_null()
+    undated = ~dated & undated_is_dateline.fill_null(False)
+    return _Dateline(
+        found=dated | undated,
+        place=pl.when(dated)
         .then(with_date.struct.field("place"))
         .when(undated)
         .then(without_date.struct.field("place"))
-        .str.strip_chars()
-        .alias("dateline"),
-        pl.when(dated).then(with_date.struct.field("date").str.strip_chars()).alias("dateline_date"),
-        pl.when(dated | undated)
-        .then(pl.concat_list(rest, pl.col("paragraphs").list.slice(1)))
-        .otherwise(pl.col("paragraphs"))
-        .alias("paragraphs"),
+        .str.strip_chars(),
+        date=pl.when(dated).then(with_date.struct.field("date").str.strip_chars()),
+        rest=pl.when(dated)
+        .then(with_date.struct.field("rest"))
+        .when(undated)
+        .then(undated_rest)
+        .str.strip_chars(),
     )
+
+
+def _comparable(text: pl.Expr) -> pl.Expr:
+    return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", "")
+
+
+def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
+    """Takes page furniture and trailers out of the paragraphs, and fills ``byline`` from a byline line.
+
+    Every format loses trailer paragraphs (:data:`TRAILER_PARAGRAPH_RE`) and NewsAPI's truncation mark.
+    Pages, feed entries and JSON records (not plain text, whose parser reads its own header lines) also
+    lose, among their first :data:`LEADING_FURNITURE_PARAGRAPHS` paragraphs, the headline repeated, a
+    short kicker before it, a byline line and a line holding only a date or time; the first byline line
+    fills a missing ``byline``.
+
+    Args:
+        frame: Records with ``paragraphs``, ``title``, ``byline``, ``raw_format`` and ``quarantine_reason``.
+    """
+    if frame.is_empty():
+        return frame
+    active = pl.col("quarantine_reason").is_null()
+    page = pl.col("raw_format").is_in(["html", "feed", "json"]).fill_null(False)
+    lines = (
+        frame.select(
+            row=pl.int_range(pl.len(), dtype=pl.UInt32),
+            page=active & page,
+            kept=active,
+            title=_comparable(pl.col("title").fill_null("")),
+            paragraph=pl.col("paragraphs"),
+        )
+        .with_columns(position=pl.int_ranges(pl.col("paragraph").list.len(), dtype=pl.UInt32))
+        .explode("paragraph", "position")
+        .drop_nulls("paragraph")
+    )
+    text = pl.col("paragraph")
+    leading = pl.col("page") & (pl.col("position") < LEADING_FURNITURE_PARAGRAPHS)
+    repeated_title = (_comparable(text) == pl.col("title")) & (pl.col("title") != "")
+    byline = text.str.extract(BYLINE_PARAGRAPH_RE, 1)
+    kicker = (
+        (text.str.count_matches(r"\S+") <= 4)
+        & ~text.str.contains(r"[.!?:;”\"]$")
+        & repeated_title.shift(-1).over("row").fill_null(False)
+    )
+    lines = lines.with_columns(
+        byline=pl.when(leading).then(byline),
+        drop=pl.col("kept")
+        & (
+            text.str.contains(TRAILER_PARAGRAPH_RE)
+            | (
+                leading
+                & (repeated_title | byline.is_not_null() | text.str.contains(DATE_PARAGRAPH_RE) | kicker)
+            )
+        ),
+    )
+    kept = (
+        lines.filter(~pl.col("drop"))
+        .group_by("row")
+        .agg(pl.col("paragraph").str.replace(TRUNCATION_MARK_RE, "…").alias("paragraphs"))
+    )
+    found = lines.filter(pl.col("byline").is_not_null()).group_by("row").agg(found=pl.col("byline").first())
+    rows = frame.with_row_index("row").drop("paragraphs")
+    merged = (
+        rows.join(kept, on="row", how="left", maintain_order="left")
+        .join(found, on="row", how="left", maintain_order="left")
+        .with_columns(
+            pl.when(active)
+            .then(pl.col("paragraphs").fill_null(pl.lit([], dtype=pl.List(pl.String))))
+            .otherwise(frame["paragraphs"])
+            .alias("paragraphs"),
+            pl.coalesce("byline", "found").alias("byline"),
+        )
+    )
+    return merged.select(frame.columns)
+
+
+def clean_byline(byline: pl.Expr) -> pl.Expr:
+    """A byline without the role or outlet after its names (``Jane Smith, Political Correspondent``)."""
+    return byline.str.replace(BYLINE_ROLE_RE, "").str.replace(BYLINE_OUTLET_RE, "").str.strip_chars(" ,;")
 
 
 def clean_records(frame: pl.DataFrame) -> pl.DataFrame:
@@ -169,10 +358,14 @@ def clean_records(frame: pl.DataFrame) -> pl.DataFrame:
 
     cleaned = frame.with_columns(
         cleaned_or_null("title", collapse_spaces=False),
-        cleaned_or_null("caption"),
+        cleaned_or_null("caption").str.replace(CAPTION_LABEL_RE, ""),
         cleaned_list("paragraphs"),
         cleaned_list("related"),
     )
+    if "byline" in cleaned.columns:
+        cleaned = cleaned.with_columns(clean_byline(pl.col("byline")).alias("byline"))
+    if {"raw_format", "byline", "title"} <= set(cleaned.columns):
+        cleaned = strip_furniture(cleaned)
     with_datelines = extract_datelines(cleaned).with_columns(
         pl.when(active)
         .then(pl.col("paragraphs").list.eval(pl.element().filter(pl.element() != "")))

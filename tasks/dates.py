@@ -52,6 +52,32 @@ _MONTH_NUMBERS: Final = {
     "dez": 12,
 }
 """English month names by their first three letters, and Spanish, German or Portuguese ones that differ."""
+_WHOLE_MONTH_NAMES: Final = {
+    "juin": 6,
+    "juil": 7,
+    "juillet": 7,
+    "février": 2,
+    "fevrier": 2,
+    "fév": 2,
+    "févr": 2,
+    "fevereiro": 2,
+    "avril": 4,
+    "avr": 4,
+    "août": 8,
+    "aout": 8,
+    "décembre": 12,
+    "déc": 12,
+    "gennaio": 1,
+    "maggio": 5,
+    "giugno": 6,
+    "luglio": 7,
+    "settembre": 9,
+    "setiembre": 9,
+    "setembro": 9,
+    "ottobre": 10,
+    "outubro": 10,
+}
+"""Month names whose first three letters are another month's or none (French, Italian, Portuguese)."""
 _WEEKDAY_NUMBERS: Final = {
     "monday": 1,
     "tuesday": 2,
@@ -78,10 +104,10 @@ _YEAR_MENTION: Final = rf"\b{_YEAR}\b"
 
 
 def _month_number(name: pl.Expr) -> pl.Expr:
-    return (
-        name.str.to_lowercase()
-        .str.slice(0, 3)
-        .replace_strict(_MONTH_NUMBERS, default=None, return_dtype=pl.Int32)
+    lower = name.str.to_lowercase().str.strip_chars_end(".")
+    return pl.coalesce(
+        lower.replace_strict(_WHOLE_MONTH_NAMES, default=None, return_dtype=pl.Int32),
+        lower.str.slice(0, 3).replace_strict(_MONTH_NUMBERS, default=None, return_dtype=pl.Int32),
     )
 
 

@@ -91,6 +91,25 @@ def _pipeline(paths: list[Path]) -> pl.DataFrame:
         ),
         ("TOKYO - The yen rose.", "TOKYO", None, "The yen rose."),
         ("SAN JUAN, Puerto Rico (AP) — Power came back.", "SAN JUAN, Puerto Rico", None, "Power came back."),
+        ("PARIS, 10 octobre 2024 (AFP) - Le budget arrive", "PARIS", "10 octobre 2024", "Le budget arrive"),
+        (
+            "CIUDAD DE MÉXICO, 4 mar (EFE).- La presidenta dijo",
+            "CIUDAD DE MÉXICO",
+            "4 mar",
+            "La presidenta dijo",
+        ),
+        (
+            "BERLIN, 10. März 2025 (dpa) - Die Ministerin sagte",
+            "BERLIN",
+            "10. März 2025",
+            "Die Ministerin sagte",
+        ),
+        (
+            "MADRID (EFE).- El Gobierno aprobó el proyecto de ley",
+            "MADRID",
+            None,
+            "El Gobierno aprobó el proyecto de ley",
+        ),
     ],
 )
 def test_dateline_forms(first_paragraph: str, place: str, date: str | None, rest: str) -> None:
@@ -291,3 +310,74 @@ def test_bbc_corpus(corpus_dir: Path) -> None:
     assert cleaned["dateline"].null_count() == len(paths)
     latin_1 = cleaned.filter(pl.col("uri").str.ends_with("/sport/199.txt"))
     assert "£" in latin_1["body"].item()
+
+
+def _page(
+    paragraphs: list[str], title: str = "Port traffic rises", byline: str | None = None
+) -> pl.DataFrame:
+    return _records(
+        title=[title],
+        paragraphs=[paragraphs],
+        byline=[byline],
+        raw_format=["html"],
+        quarantine_reason=[None],
+    )
+
+
+def test_page_furniture_and_trailers_leave_the_body() -> None:
+    story = "Container traffic at the port rose 4% in May, the harbour authority said on Tuesday."
+    cleaned = clean_records(
+        _page(
+            [
+                "Shipping",
+                "Port traffic rises",
+                "By François Dubois - Published 24 July 2025",
+                "18.03.2025, 16:55 Uhr",
+                f"ROTTERDAM (AP) — {story}",
+                "Exports led the rise, while imports were flat.",
+                "___",
+                "Associated Press writer Mike Corder in The Hague contributed to this report.",
+                "Harbour Wire © 2025",
+                "Sign up for our business newsletter",
+            ]
+        )
+    ).row(0, named=True)
+    assert cleaned["body"] == f"{story}\n\nExports led the rise, while imports were flat."
+    assert (cleaned["dateline"], cleaned["byline"]) == ("ROTTERDAM", "François Dubois")
+
+
+def test_a_page_dateline_may_follow_its_standfirst() -> None:
+    standfirst = "Lagarde declines to commit to a June cut as trade uncertainty clouds the outlook"
+    cleaned = clean_records(
+        _page([standfirst, "FRANKFURT — The European Central Bank cut rates on Thursday.", "More."])
+    ).row(0, named=True)
+    assert cleaned["dateline"] == "FRANKFURT"
+    assert cleaned["paragraphs"] == [standfirst, "The European Central Bank cut rates on Thursday.", "More."]
+
+
+def test_plain_text_keeps_its_leading_paragraphs() -> None:
+    paragraphs = ["Port traffic rises", "Posted", "Container traffic rose in May, the authority said."]
+    records = _page(paragraphs).with_columns(raw_format=pl.lit("text"))
+    assert clean_records(records)["paragraphs"][0].to_list() == paragraphs
+
+
+@pytest.mark.parametrize(
+    ("byline", "cleaned"),
+    [
+        ("MATTHEW LEE and ELLEN KNICKMEYER Associated Press", "MATTHEW LEE and ELLEN KNICKMEYER"),
+        ("DAVID McHUGH AP Business Writer", "DAVID McHUGH"),
+        ("Jane Smith, Political Correspondent", "Jane Smith"),
+        ("John Writer", "John Writer"),
+        ("Maria Gonzalez; Thomas Becker", "Maria Gonzalez; Thomas Becker"),
+    ],
+)
+def test_bylines_lose_roles_and_outlets(byline: str, cleaned: str) -> None:
+    story = ["Container traffic at the port rose 4% in May, the harbour authority said on Tuesday."]
+    assert clean_records(_page(story, byline=byline))["byline"][0] == cleaned
+
+
+def test_a_caption_loses_its_label() -> None:
+    records = _page(
+        ["Container traffic at the port rose 4% in May, the harbour authority said."]
+    ).with_columns(caption=pl.lit("Photo: Cranes at the port on Monday. (Reuters/Eva Manez)"))
+    assert clean_records(records)["caption"][0] == "Cranes at the port on Monday. (Reuters/Eva Manez)"
