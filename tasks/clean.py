@@ -71,17 +71,19 @@ _INVISIBLE_RE = r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u200b\u2060\ufeff]
 
 EXTRA_TRAILER_RES: tuple[str, ...] = (
     r"^[-_=*#~.•·]{3,}$",
-    r"^.{0,200}\bcontributed\s+(?:reporting\s+)?to\s+this\s+(?:report|story|article)\.?$",
-    r"^.{0,120}(?:©|\((?i:c)\)\s*\d{4}).{0,160}$",
-    r"^.{0,160}\b(?i:all\s+rights\s+reserved)\b.{0,200}$",
+    r"\bcontributed\s+(?:reporting\s+)?to\s+this\s+(?:report|story|article)\.?$",
+    r"©|\((?i:c)\)\s*\d{4}|(?i:all\s+rights\s+reserved)",
     r"^[a-z]{2,5}(?:[-/][a-z]{1,5})*/[a-z]{1,5}$",
-    r"^(?i:follow)\b.{0,200}https?://\S+.{0,40}$",
-    r"^(?i:sign\s+up|subscribe)\b.{0,120}\b(?i:newsletters?)\b.{0,120}$",
+    r"^(?i:follow)\b[^\n]*https?://",
+    r"^(?i:sign\s+up|subscribe)\b[^\n]*\b(?i:newsletters?)\b",
 )
 """Trailer paragraphs of any format, beside :data:`tasks.parse_text.TRAILER_RES`: separator rules, "X
 contributed to this report", copyright lines, AFP's desk slugs (``afp/jm/ach``), "Follow ... at
 https://..." and newsletter sign-ups."""
-TRAILER_PARAGRAPH_RE = "|".join(f"(?:{trailer})" for trailer in (*TRAILER_RES, *EXTRA_TRAILER_RES))
+TRAILER_PARAGRAPH_RES = (*TRAILER_RES, *EXTRA_TRAILER_RES)
+"""Matched one at a time: as one alternation they take several times longer."""
+MAX_TRAILER_BYTES = 400
+"""Longer paragraphs are prose: no trailer pattern is tried on them."""
 TRUNCATION_MARK_RE = r"\s*…?\s*\[\+\d+ chars\]$"
 """NewsAPI's ``… [+2871 chars]`` at the end of a truncated ``content``."""
 
@@ -168,39 +170,54 @@ def extract_datelines(frame: pl.DataFrame) -> pl.DataFrame:
     """
     active = pl.col("quarantine_reason").is_null() if "quarantine_reason" in frame.columns else pl.lit(True)
     first = _dateline_of(pl.col("paragraphs").list.first())
-    page = (
-        pl.col("raw_format").is_in(["html", "feed", "json"]).fill_null(False)
-        if "raw_format" in frame.columns
-        else pl.lit(False)
-    )
-    after_standfirst = (
-        active
-        & page
-        & ~first.found
-        & (pl.col("paragraphs").list.first().str.count_matches(r"\S+") <= MAX_STANDFIRST_WORDS)
-    )
-    second = _dateline_of(pl.col("paragraphs").list.get(1, null_on_oob=True))
     in_first = active & first.found
-    in_second = after_standfirst & second.found
-    return frame.with_columns(
-        pl.when(in_first)
-        .then(first.place)
-        .when(in_second)
-        .then(second.place)
-        .str.replace(r"^([^,.]*\p{Lu}{3,})\.$", "$1")
-        .alias("dateline"),
-        pl.when(in_first).then(first.date).when(in_second).then(second.date).alias("dateline_date"),
+    found = frame.with_columns(
+        pl.when(in_first).then(first.place).alias("dateline"),
+        pl.when(in_first).then(first.date).alias("dateline_date"),
         pl.when(in_first)
         .then(pl.concat_list(first.rest, pl.col("paragraphs").list.slice(1)))
-        .when(in_second)
-        .then(
-            pl.concat_list(
-                pl.col("paragraphs").list.slice(0, 1), second.rest, pl.col("paragraphs").list.slice(2)
-            )
-        )
         .otherwise(pl.col("paragraphs"))
         .alias("paragraphs"),
     )
+    if "raw_format" not in frame.columns:
+        return found.with_columns(_without_period(pl.col("dateline")))
+    page = pl.col("raw_format").is_in(["html", "feed", "json"]).fill_null(False)
+    if not frame.select(page.any()).item():
+        return found.with_columns(_without_period(pl.col("dateline")))
+    standfirst = (
+        active
+        & ~in_first
+        & page
+        & (pl.col("paragraphs").list.first().str.count_matches(r"\S+") <= MAX_STANDFIRST_WORDS)
+    )
+    numbered = found.with_row_index("_row")
+    candidates = numbered.filter(frame.select(standfirst).to_series())
+    second = _dateline_of(pl.col("paragraphs").list.get(1, null_on_oob=True))
+    after_standfirst = candidates.filter(second.found).select(
+        "_row",
+        _place=second.place,
+        _date=second.date,
+        _paragraphs=pl.concat_list(
+            pl.col("paragraphs").list.slice(0, 1), second.rest, pl.col("paragraphs").list.slice(2)
+        ),
+    )
+    return (
+        numbered.join(after_standfirst, on="_row", how="left", maintain_order="left")
+        .with_columns(
+            _without_period(pl.coalesce("dateline", "_place")).alias("dateline"),
+            pl.when(pl.col("_place").is_not_null())
+            .then(pl.col("_date"))
+            .otherwise(pl.col("dateline_date"))
+            .alias("dateline_date"),
+            pl.coalesce("_paragraphs", "paragraphs").alias("paragraphs"),
+        )
+        .select(found.columns)
+    )
+
+
+def _without_period(place: pl.Expr) -> pl.Expr:
+    """``MADRID.`` without its period; ``CHICAGO, Ill.`` keeps its abbreviation's."""
+    return place.str.replace(r"^([^,.]*\p{Lu}{3,})\.$", "$1")
 
 
 @dataclass(frozen=True)
@@ -256,7 +273,7 @@ def _comparable(text: pl.Expr) -> pl.Expr:
 def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
     """Takes page furniture and trailers out of the paragraphs, and fills ``byline`` from a byline line.
 
-    Every format loses trailer paragraphs (:data:`TRAILER_PARAGRAPH_RE`) and NewsAPI's truncation mark.
+    Every format loses trailer paragraphs (:data:`TRAILER_PARAGRAPH_RES`) and NewsAPI's truncation mark.
     Pages, feed entries and JSON records (not plain text, whose parser reads its own header lines) also
     lose, among their first :data:`LEADING_FURNITURE_PARAGRAPHS` paragraphs, the headline repeated, a
     short kicker before it, a byline line and a line holding only a date or time; the first byline line
@@ -265,59 +282,52 @@ def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
     Args:
         frame: Records with ``paragraphs``, ``title``, ``byline``, ``raw_format`` and ``quarantine_reason``.
     """
-    if frame.is_empty():
-        return frame
     active = pl.col("quarantine_reason").is_null()
-    page = pl.col("raw_format").is_in(["html", "feed", "json"]).fill_null(False)
-    lines = (
-        frame.select(
-            row=pl.int_range(pl.len(), dtype=pl.UInt32),
-            page=active & page,
-            kept=active,
+    paragraph = pl.element()
+    trailer = (paragraph.str.len_bytes() <= MAX_TRAILER_BYTES) & pl.any_horizontal(
+        [paragraph.str.contains(pattern) for pattern in TRAILER_PARAGRAPH_RES]
+    )
+    story = pl.col("paragraphs").list.eval(paragraph.filter(~trailer).str.replace(TRUNCATION_MARK_RE, "…"))
+    frame = frame.with_columns(
+        pl.when(active).then(story).otherwise(pl.col("paragraphs")).alias("paragraphs")
+    )
+    page = active & pl.col("raw_format").is_in(["html", "feed", "json"]).fill_null(False)
+    numbered = frame.with_row_index("_row")
+    pages = numbered.filter(page)
+    if pages.is_empty():
+        return frame
+    heads = (
+        pages.select(
+            "_row",
             title=_comparable(pl.col("title").fill_null("")),
-            paragraph=pl.col("paragraphs"),
+            paragraph=pl.col("paragraphs").list.head(LEADING_FURNITURE_PARAGRAPHS),
         )
         .with_columns(position=pl.int_ranges(pl.col("paragraph").list.len(), dtype=pl.UInt32))
         .explode("paragraph", "position")
-        .drop_nulls("paragraph")
     )
     text = pl.col("paragraph")
-    leading = pl.col("page") & (pl.col("position") < LEADING_FURNITURE_PARAGRAPHS)
     repeated_title = (_comparable(text) == pl.col("title")) & (pl.col("title") != "")
-    byline = text.str.extract(BYLINE_PARAGRAPH_RE, 1)
     kicker = (
         (text.str.count_matches(r"\S+") <= 4)
         & ~text.str.contains(r"[.!?:;”\"]$")
-        & repeated_title.shift(-1).over("row").fill_null(False)
+        & repeated_title.shift(-1).over("_row").fill_null(False)
     )
-    lines = lines.with_columns(
-        byline=pl.when(leading).then(byline),
-        drop=pl.col("kept")
-        & (
-            text.str.contains(TRAILER_PARAGRAPH_RE)
-            | (
-                leading
-                & (repeated_title | byline.is_not_null() | text.str.contains(DATE_PARAGRAPH_RE) | kicker)
-            )
-        ),
+    flagged = heads.with_columns(byline=text.str.extract(BYLINE_PARAGRAPH_RE, 1)).with_columns(
+        furniture=repeated_title
+        | pl.col("byline").is_not_null()
+        | text.str.contains(DATE_PARAGRAPH_RE)
+        | kicker
     )
-    kept = (
-        lines.filter(~pl.col("drop"))
-        .group_by("row")
-        .agg(pl.col("paragraph").str.replace(TRUNCATION_MARK_RE, "…").alias("paragraphs"))
+    rebuilt = flagged.group_by("_row").agg(
+        head=text.filter(~pl.col("furniture").fill_null(True)),
+        found=pl.col("byline").drop_nulls().first(),
     )
-    found = lines.filter(pl.col("byline").is_not_null()).group_by("row").agg(found=pl.col("byline").first())
-    rows = frame.with_row_index("row").drop("paragraphs")
-    merged = (
-        rows.join(kept, on="row", how="left", maintain_order="left")
-        .join(found, on="row", how="left", maintain_order="left")
-        .with_columns(
-            pl.when(active)
-            .then(pl.col("paragraphs").fill_null(pl.lit([], dtype=pl.List(pl.String))))
-            .otherwise(frame["paragraphs"])
-            .alias("paragraphs"),
-            pl.coalesce("byline", "found").alias("byline"),
-        )
+    merged = numbered.join(rebuilt, on="_row", how="left", maintain_order="left").with_columns(
+        pl.when(pl.col("head").is_not_null())
+        .then(pl.concat_list("head", pl.col("paragraphs").list.slice(LEADING_FURNITURE_PARAGRAPHS)))
+        .otherwise(pl.col("paragraphs"))
+        .alias("paragraphs"),
+        pl.coalesce("byline", "found").alias("byline"),
     )
     return merged.select(frame.columns)
 

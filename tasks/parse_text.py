@@ -74,7 +74,7 @@ RELATED_RE = (
 )
 EDITORIAL_NOTE_RE = (
     r"^\((?i:corrects|correcting|updates|updating|adds|refiles|recasts|changes|fixes|clarifies|repeats"
-    r"|removes|deletes|inserts|amends|rewrites|withdraws|edits)\b[^\n]{0,300}\)\.?$"
+    r"|removes|deletes|inserts|amends|rewrites|withdraws|edits)\b[^\n]*\)\.?$"
 )
 """A wire desk's note on a story's version: ``(Corrects paragraph 2 to show ...)``."""
 TRAILER_RES: tuple[str, ...] = (
@@ -365,33 +365,40 @@ def _headers(lines: pl.DataFrame) -> pl.DataFrame:
         )
     )
     published_at = pl.coalesce(
-        parse_header_datetime(pl.col("_published")), parse_header_datetime(pl.col("_updated"))
+        parse_header_datetimes(headers["_published"]), parse_header_datetimes(headers["_updated"])
     )
     return headers.with_columns(published_at.alias("published_at")).drop("_published", "_updated")
 
 
-def parse_header_datetime(value: pl.Expr) -> pl.Expr:
-    """Parses a header date as written (ISO 8601, RFC 2822, ``July 10, 2024 2:00 PM`` ...) to naive UTC.
+def parse_header_datetimes(values: pl.Series) -> pl.Series:
+    """Parses header dates as written (ISO 8601, RFC 2822, ``July 10, 2024 2:00 PM`` ...) to naive UTC.
+
+    Only the values present are parsed, each step once (an expression would repeat the normalisation for
+    every format and the formats for every time zone).
 
     Args:
-        value: A String expression.
+        values: A String series.
 
     Returns:
-        A ``Datetime('us')`` expression: times with an offset converted to UTC, times without one taken
-        as UTC, dates alone at midnight; NULL when no format fits.
+        A ``Datetime('us')`` series of the same length: times with an offset or a zone abbreviation
+        (:data:`_ZONES`) converted to UTC, times without one taken as UTC, dates alone at midnight; NULL
+        when no format fits.
     """
-    stripped = value.str.strip_chars()
-    zone = stripped.str.extract(_ZONE_SUFFIX_RE, 1).str.to_uppercase()
-    normalised = (
-        stripped.str.replace(_ZONE_SUFFIX_RE, "")
+    frame = pl.DataFrame({"value": values.cast(pl.String)}).with_row_index("row")
+    stripped = pl.col("value").str.strip_chars()
+    present = frame.filter(pl.col("value").is_not_null()).select(
+        "row",
+        zone=stripped.str.extract(_ZONE_SUFFIX_RE, 1).str.to_uppercase().replace_strict(_ZONES, default=None),
+        normalised=stripped.str.replace(_ZONE_SUFFIX_RE, "")
         .str.replace(r"^(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", "")
         .str.replace(r"(?i)(?:\s*(?:Z|UTC|GMT)|\s*[+-]00:?00)$", "")
         .str.replace(r"(?i)\s+at\s+", " ")
         .str.replace(r"(\d{4}),\s*(\d{1,2}[:.]\d{2})", "$1 $2")
         .str.replace(r"(\s\d{1,2})[.h](\d{2})((?:\s*[aApP]\.?[mM]\.?)?)$", "$1:$2$3")
         .str.replace(r"(\d)\s*[aA]\.?[mM]\.?$", "$1 AM")
-        .str.replace(r"(\d)\s*[pP]\.?[mM]\.?$", "$1 PM")
+        .str.replace(r"(\d)\s*[pP]\.?[mM]\.?$", "$1 PM"),
     )
+    normalised = pl.col("normalised")
     candidates = [
         normalised.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True) for fmt in _NAIVE_FORMATS
     ]
@@ -405,17 +412,23 @@ def parse_header_datetime(value: pl.Expr) -> pl.Expr:
         normalised.str.strptime(pl.Date, fmt, strict=False, exact=True).cast(pl.Datetime("us"))
         for fmt in _DATE_FORMATS
     ]
-    parsed = pl.coalesce(candidates)
-    time_zone = zone.replace_strict(_ZONES, default=None)
-    in_utc = [
-        pl.when(time_zone == name).then(
-            parsed.dt.replace_time_zone(name, ambiguous="earliest", non_existent="null")
+    parsed = present.select("row", "zone", parsed=pl.coalesce(candidates))
+    zoned = [
+        parsed.filter(pl.col("zone") == name).select(
+            "row",
+            parsed=pl.col("parsed")
+            .dt.replace_time_zone(name, ambiguous="earliest", non_existent="null")
             .dt.convert_time_zone("UTC")
-            .dt.replace_time_zone(None)
+            .dt.replace_time_zone(None),
         )
-        for name in sorted(set(_ZONES.values()))
+        for name in parsed.filter(pl.col("zone").is_not_null())["zone"].unique().to_list()
     ]
-    return pl.when(zone.is_null()).then(parsed).otherwise(pl.coalesce(in_utc))
+    results = pl.concat([parsed.filter(pl.col("zone").is_null()).drop("zone"), *zoned])
+    return (
+        frame.join(results, on="row", how="left", maintain_order="left")
+        .get_column("parsed")
+        .alias(values.name)
+    )
 
 
 def _paragraphs(body_lines: pl.DataFrame, titles: pl.DataFrame) -> pl.DataFrame:

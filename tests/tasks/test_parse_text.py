@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from tasks.decode import decode_bytes
-from tasks.parse_text import EDITORIAL_NOTE_RE, parse_header_datetime, parse_text_records
+from tasks.parse_text import EDITORIAL_NOTE_RE, parse_header_datetimes, parse_text_records
 from tasks.schema import RECORDS_SCHEMA
 
 SEED_LIKE = """Leaders express ‘profound concern’ over ties
@@ -376,9 +376,9 @@ def test_missing_text_keeps_the_decode_reason_or_gets_one() -> None:
     ],
 )
 def test_header_datetimes(value: str, expected: datetime | None) -> None:
-    parsed = pl.DataFrame({"value": [value]}).select(parse_header_datetime(pl.col("value")))
+    parsed = parse_header_datetimes(pl.Series("value", [None, value], dtype=pl.String))
 
-    assert parsed.item() == expected
+    assert parsed.to_list() == [None, expected]
 
 
 @pytest.mark.corpus
