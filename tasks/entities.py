@@ -110,7 +110,8 @@ _MONTHS_DAYS = (
 )
 _ROLES = (
     "President|Vice President|Vice-President|President-elect|Prime Minister|Premier|Minister|Ministers"
-    "|Secretary"
+    "|Secretary of State|Secretary of Defense|Secretary of Defence|Secretary of the Treasury"
+    "|Minister of State|Chancellor of the Exchequer|Chief of Staff|Taoiseach|Tanaiste|Secretary"
     "|Secretary-General|Secretary General|Undersecretary|Under Secretary|Chancellor|Governor|Chairman"
     "|Chairwoman|Chairperson|Chair|Director|Director-General|Director General|Commissioner|Representative"
     "|Senator|Sen\\.|Rep\\.|Gov\\.|Congressman|Congresswoman|Speaker|Leader|Ambassador|Envoy|King|Queen"
@@ -124,7 +125,7 @@ _ROLES = (
     "|MP|MEP|MSP|Councillor|Councilor|Lawmaker|Assemblyman|Assemblywoman|Alderman|Sen|Rep|Prof"
     "|Technician|Trader|Dealer|Broker|Strategist|Consultant|Adviser|Advisor|Aide|Official|Officials"
 )
-_ROLE_WORDS_LOWER = (
+ROLE_WORDS_LOWER = (
     "president|vice-president|minister|premier|secretary|secretary-general|chancellor|governor|chairman"
     "|chairwoman|chairperson|chair|director|director-general|commissioner|representative|senator|congressman"
     "|congresswoman|speaker|leader|ambassador|envoy|king|queen|prince|pope|general|admiral|colonel|captain"
@@ -192,7 +193,7 @@ _NAME_TOKEN = (
 )
 _PARTICLE = r"(?:de|da|di|du|van|von|der|den|le|la|bin|ibn|al|el|ben|dos|del)"
 _LAST_NAME_TOKEN = rf"[{_UPPER}][{_LETTER}'’]*(?:-[{_UPPER}][{_LETTER}'’]*)*[{_LETTER}]"
-NAME_PATTERN = rf"(?:{_NAME_TOKEN} (?:{_PARTICLE} )?){{0,3}}{_LAST_NAME_TOKEN}"
+NAME_PATTERN = rf"(?:{_NAME_TOKEN} (?:{_PARTICLE} ){{0,2}}){{0,3}}{_LAST_NAME_TOKEN}"
 """A person's name: one to four capitalised tokens, initials and particles allowed."""
 
 _TITLED_NAME = rf"^(?:.*[ -])?(?:{_ROLES})[ ]+({NAME_PATTERN})$"
@@ -629,11 +630,11 @@ def _persons(pieces: pl.DataFrame, titled: pl.DataFrame) -> pl.DataFrame:
         rf"^(?:(?:has|had|also|later|earlier|then|again|once|have) )?(?:{SPEECH_VERBS})(?: |$)"
     )
     apposition = pl.col("role_follows").fill_null(False) | pl.col("comma") & post.str.contains(
-        rf"^(?:(?:the|a|an|its|his|her|their|who|now) )?(?:[a-z'’-]+ )?(?:{_ROLE_WORDS_LOWER})(?: |$)"
+        rf"^(?:(?:the|a|an|its|his|her|their|who|now) )?(?:[a-z'’-]+ )?(?:{ROLE_WORDS_LOWER})(?: |$)"
     )
     administration = post.str.contains(r"^(?:administration|presidency)(?: |$)")
     speech_before = pl.col("pre").is_in(["said", "says", "added"])
-    role_before = pl.col("pre").is_in(_ROLE_WORDS_LOWER.split("|"))
+    role_before = pl.col("pre").is_in(ROLE_WORDS_LOWER.split("|"))
     n_tokens = pl.col("piece").str.count_matches(" ") + 1
     maybe = pl.col("piece").str.contains(" ", literal=True) | role_before | administration
     candidates = (

@@ -23,6 +23,7 @@ import polars as pl
 from tasks.entities import (
     CHUNK_PATTERN,
     ENTITY_SCHEMA,
+    ROLE_WORDS_LOWER,
     SPEECH_VERBS,
     analyse_entities,
     entities_of,
@@ -54,10 +55,20 @@ _ADVERB = (
 _VERB = rf"(?:{SPEECH_VERBS}|according to)"
 _PRONOUN = r"(?i:he|she|they)"
 _AFTER_SPEAKER_FIRST = rf"^[\s,]*((?:[^\s;:!?\"]+\s+){{0,7}}?[^\s;:!?\"]+)\s+{_ADVERB}{_VERB}\b"
+_DESCRIBED_AS = (
+    r"(?:resident|residents|worker|student|farmer|voter|shopper|activist|protester|campaigner|survivor"
+    rf"|witness|fan|supporter|member|spokesman|spokeswoman|spokesperson|{ROLE_WORDS_LOWER})"
+)
+"""What a speaker is called between two names: "said Pontypridd resident Gaynor Jones"."""
 _AFTER_VERB_FIRST = (
-    rf"^[\s,]*(?:{SPEECH_VERBS}|according to)\s+((?:[a-z'’]+\s+){{0,4}}(?:{CHUNK_PATTERN}|{_PRONOUN}\b))"
+    rf"^[\s,]*(?:{SPEECH_VERBS}|according to)\s+((?:[a-z'’]+\s+){{0,4}}(?:{CHUNK_PATTERN}"
+    rf"(?:\s+(?:[a-z'’-]+\s+){{0,2}}{_DESCRIBED_AS}\s+{CHUNK_PATTERN})?|{_PRONOUN}\b))"
 )
 _BEFORE = rf"(?s)^(.*?)\s*\b{_ADVERB}{_VERB}\b[^.!?]{{0,60}}$"
+_BEFORE_ACCORDING = r"(?s)\b[Aa]ccording\s+to\s+([^.!?\n]{1,100}?)[\s,:]*$"
+"""``According to X, "..."``: the attribution before the quote."""
+_MODIFYING_NAME = r"\b[A-Z][\p{L}'’-]+ (?:administration|government|campaign|era|presidency|camp|family)\b"
+"""A name used as a modifier ("the Trump administration"), which names no one a pronoun can mean."""
 _SENTENCE_START = r"(?s)^.*(?:[a-z0-9)\]]{2}\.|[!?])[’']?\s+"
 
 
@@ -144,7 +155,11 @@ def _last_person(segments: pl.DataFrame, aliases: pl.DataFrame) -> pl.DataFrame:
         (pl.col("entity_type") == "PERSON") & ~pl.col("alias").str.contains(" ", literal=True)
     ).select("article_id", word="alias", person="entity")
     words = (
-        segments.select("sid", "article_id", word=pl.col("outside").str.extract_all(_CAPITALISED_WORD))
+        segments.select(
+            "sid",
+            "article_id",
+            word=pl.col("outside").str.replace_all(_MODIFYING_NAME, "").str.extract_all(_CAPITALISED_WORD),
+        )
         .with_columns(n=pl.int_ranges(pl.col("word").list.len()))
         .explode(["word", "n"])
         .join(people, on=["article_id", "word"])
@@ -173,7 +188,9 @@ def _speaker_phrase(quotes: pl.DataFrame) -> pl.DataFrame:
     after_first = pl.col("after").str.extract(_AFTER_SPEAKER_FIRST, 1)
     after_verb = pl.col("after").str.extract(_AFTER_VERB_FIRST, 1)
     before_tail = pl.col("before").str.replace(_SENTENCE_START, "")
-    before_phrase = before_tail.str.extract(_BEFORE, 1)
+    before_phrase = pl.coalesce(
+        before_tail.str.extract(_BEFORE, 1), before_tail.str.extract(_BEFORE_ACCORDING, 1)
+    )
     return quotes.with_columns(
         phrase=pl.when(~ends_sentence & after_verb.is_not_null())
         .then(after_verb)
@@ -184,6 +201,19 @@ def _speaker_phrase(quotes: pl.DataFrame) -> pl.DataFrame:
         attributed=pl.col("phrase").is_not_null(),
         pronoun=pl.col("phrase").str.contains(rf"(?:^|\s){_PRONOUN}$"),
     )
+
+
+def _family_first(aliases: pl.DataFrame) -> pl.DataFrame:
+    """``article_id, first, person``: the first word of a person's name of three or more, when it is the
+    first word of only one such person in the article ("Yoon" for Yoon Suk Yeol, "Prabowo")."""
+    people = (
+        aliases.filter(pl.col("entity_type") == "PERSON")
+        .select("article_id", person="entity")
+        .unique()
+        .filter(pl.col("person").str.count_matches(" ") >= 2)
+        .with_columns(first=pl.col("person").str.extract(r"^(\S+) ", 1))
+    )
+    return people.filter(pl.len().over("article_id", "first") == 1).select("article_id", "first", "person")
 
 
 def _resolve(quotes: pl.DataFrame, aliases: pl.DataFrame) -> pl.DataFrame:
@@ -209,7 +239,13 @@ def _resolve(quotes: pl.DataFrame, aliases: pl.DataFrame) -> pl.DataFrame:
             how="left",
         )
         .join(organisation_aliases().rename({"entity": "org"}), left_on="name", right_on="alias", how="left")
-        .select("sid", named=pl.coalesce("article_entity", "org", "name"))
+        .join(
+            _family_first(aliases),
+            left_on=["article_id", "name"],
+            right_on=["article_id", "first"],
+            how="left",
+        )
+        .select("sid", named=pl.coalesce("article_entity", "org", "person", "name"))
     )
     return quotes.join(canonical, on="sid", how="left").with_columns(
         speaker=pl.when(pl.col("pronoun")).then(pl.col("last_person")).otherwise(pl.col("named"))

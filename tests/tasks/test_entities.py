@@ -370,3 +370,15 @@ def test_organisations_defined_with_their_acronym(body: str, language: str, expe
 def test_acronym_definitions_after_a_lower_case_article(body: str) -> None:
     organisations = _of_type(_entities(body, language="en"), "ORG")
     assert [name for name in organisations if not name.isupper()] == [body.split("the ")[-1].split(" (")[0]]
+
+
+@pytest.mark.parametrize(
+    ("body", "person"),
+    [
+        ("Commission President Ursula von der Leyen met officials on Tuesday.", "Ursula von der Leyen"),
+        ("US Secretary of State Marco Rubio met officials on Tuesday.", "Marco Rubio"),
+        ("Taoiseach Micheál Martin said the storm was unprecedented.", "Micheál Martin"),
+    ],
+)
+def test_people_with_particles_and_compound_titles(body: str, person: str) -> None:
+    assert person in _of_type(_entities(body, language="en"), "PERSON")

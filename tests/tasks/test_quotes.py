@@ -62,6 +62,22 @@ def test_schema_and_empty_input() -> None:
         ('"We will win this fight," Nato leaders said in a declaration.', "NATO"),
         ('Nato leaders urged China "to cease all material support to Russia."', "NATO"),
         ('"We will win this fight," said Joseph Liro of S.G. Warburg and Co.', "Joseph Liro"),
+        ('"The water came up so fast," said Pontypridd resident Gaynor Jones.', "Gaynor Jones"),
+        ('"We will win this fight," said Tesla chief executive Elon Musk.', "Elon Musk"),
+        (
+            "According to Commission President Ursula von der Leyen, \u201cEurope must spend far more.\u201d",
+            "Ursula von der Leyen",
+        ),
+        (
+            'Secretary of State Marco Rubio met officials. "The ball is in their court," Rubio said.',
+            "Marco Rubio",
+        ),
+        ('President Yoon Suk Yeol left detention. "I thank the court," Yoon said.', "Yoon Suk Yeol"),
+        (
+            "Federal Reserve Chair Jerome Powell spoke after the Trump administration raised tariffs. "
+            '"A good part of it is coming from tariffs," he said.',
+            "Jerome Powell",
+        ),
     ],
 )
 def test_attribution(body: str, speaker: str) -> None:
