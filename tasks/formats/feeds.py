@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import feedparser
+from lxml import etree
 
 from tasks.formats.common import (
     Blob,
@@ -48,6 +49,56 @@ def feed_identity(*candidates: Any) -> str | None:
             text = urlunsplit(parts._replace(query=query)) if parts.scheme else candidate.strip()
             return _SCHEME.sub("", text).rstrip("/?").lower()
     return None
+
+
+_MEDIA = "{http://search.yahoo.com/mrss/}"
+
+
+def _local(tag: Any) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def media_captions(raw: bytes) -> dict[str, str]:
+    """Each entry's photo caption with its credit, from Media RSS, keyed by the entry's id and by its link.
+
+    feedparser files ``media:description`` under the entry's summary (or drops it), so the XML is read
+    once more with lxml (no DTD, no entities, no network) for ``media:description`` and ``media:credit``.
+    """
+    if _MEDIA.encode()[1:-1] not in raw:
+        return {}
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(raw, parser)
+    except etree.XMLSyntaxError:
+        return {}
+    if root is None:
+        return {}
+    captions: dict[str, str] = {}
+    for item in root.iter():
+        if _local(item.tag) not in ("item", "entry"):
+            continue
+        described = next(item.iter(f"{_MEDIA}description"), None)
+        if described is None or not (described.text or "").strip():
+            continue
+        text = (
+            " ".join(html_to_paragraphs(described.text))
+            if described.get("type") == "html"
+            else described.text
+        )
+        caption = clean_text(text)
+        credit = clean_text(next((c.text for c in item.iter(f"{_MEDIA}credit") if c.text), None))
+        if caption and credit and credit not in caption:
+            caption = f"{caption} {credit}"
+        if not caption:
+            continue
+        for child in item:
+            name = _local(child.tag)
+            key = (child.text or "").strip() if name in ("guid", "id", "link") else ""
+            if name == "link" and not key:
+                key = (child.get("href") or "").strip()
+            if key:
+                captions.setdefault(key, caption)
+    return captions
 
 
 def parse_feed(raw: bytes) -> Any:
@@ -125,6 +176,7 @@ def rss_atom_records(blob: Blob) -> list[Record]:
     identity = feed_identity(feed.get("link"), feed.get("id"), self_link, feed.get("title")) or blob.uri
     language = iso639_1(feed.get("language"))
     publisher = clean_text(feed.get("title"))
+    captions = media_captions(blob.raw)
     records = []
     for entry in parsed.entries:
         link = entry.get("link") if isinstance(entry.get("link"), str) else None
@@ -145,6 +197,7 @@ def rss_atom_records(blob: Blob) -> list[Record]:
             "title": title,
             "paragraphs": paragraphs or None,
             "byline": _authors(entry),
+            "caption": captions.get(entry_id or "") or captions.get(link or ""),
             "published_at": published,
             "published_at_source": "feed" if published else None,
             "description": clean_text(" ".join(body_paragraphs(summary)))

@@ -237,6 +237,26 @@ def declared_published_time(tree: Any) -> datetime | None:
     return None
 
 
+_CAPTION_PATHS = (
+    "//article//figure//figcaption",
+    "//main//figure//figcaption",
+    '//figure[contains(@class, "lead") or contains(@class, "hero") or contains(@class, "main")'
+    ' or contains(@class, "top")]//figcaption',
+)
+_MAX_CAPTION_CHARS = 600
+
+
+def figure_caption(tree: Any) -> str | None:
+    """The caption of the story's first figure (inside ``<article>`` or ``<main>``, or a lead figure), with
+    its credit; None when the page has none. trafilatura leaves figures out of the body."""
+    for path in _CAPTION_PATHS:
+        for element in tree.xpath(path):
+            caption = clean_text(" ".join(element.itertext()))
+            if caption and len(caption) <= _MAX_CAPTION_CHARS:
+                return caption
+    return None
+
+
 def _unless_year_only(found: datetime | None, text: str) -> datetime | None:
     """htmldate's date, unless it is a 1 January that the page never writes: a year alone (``© 2025``)."""
     if found is None or (found.month, found.day) != (1, 1) or _JANUARY_FIRST.search(text):
@@ -273,6 +293,7 @@ def html_records(blob: Blob) -> list[Record]:
     language = _page_language(tree)
     canonical = _canonical(tree)
     declared = declared_published_time(tree)
+    caption = figure_caption(tree)
     try:
         document = bare_extraction(
             tree,
@@ -308,6 +329,7 @@ def html_records(blob: Blob) -> list[Record]:
             title=title,
             paragraphs=paragraphs,
             byline=clean_text(document.author),
+            caption=caption,
             published_at=published,
             published_at_source="html" if published else None,
             description=clean_text(document.description),

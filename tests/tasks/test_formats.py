@@ -163,6 +163,38 @@ def test_rss1_in_legacy_encoding() -> None:
     assert record["record_key"] == "feed:zeitung.example#https://zeitung.example/a1"
 
 
+MEDIA_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Italy Today</title>
+<link>https://italy.example/</link>
+<item><title>Venice fee</title><link>https://italy.example/venice</link><guid>venice-1</guid>
+<media:content url="https://img.example/v.jpg" medium="image">
+<media:description>Tourists crowd St Mark's Square in Venice.</media:description>
+<media:credit role="photographer">Marco Bertorello/AFP</media:credit></media:content>
+<description>&lt;p&gt;Venice will charge day-trippers a fee on 54 days this year.&lt;/p&gt;
+</description></item>
+<item><title>Uffizi rooms</title><link>https://italy.example/uffizi</link>
+<description>&lt;p&gt;The Uffizi reopened its Botticelli rooms on Tuesday.&lt;/p&gt;</description></item>
+</channel></rss>"""
+
+
+def test_media_rss_captions_with_their_credit() -> None:
+    venice, uffizi = explode(("file:///land/italy.xml", MEDIA_RSS))
+    assert venice["caption"] == "Tourists crowd St Mark's Square in Venice. Marco Bertorello/AFP"
+    assert venice["paragraphs"] == ["Venice will charge day-trippers a fee on 54 days this year."]
+    assert uffizi["caption"] is None
+
+
+def test_html_figure_caption() -> None:
+    page = _page("").replace(
+        b"<article>",
+        b"<article><figure><img src='f.jpg'><figcaption>A firefighter near Athens. "
+        b"REUTERS/Alexandros Avramidis</figcaption></figure>",
+    )
+    (record,) = explode(("file:///land/fire.html", page))
+    assert record["caption"] == "A firefighter near Athens. REUTERS/Alexandros Avramidis"
+    assert not any("firefighter" in paragraph for paragraph in record["paragraphs"])
+
+
 def test_atom_feed_sniffed_without_extension() -> None:
     (record,) = explode(("https://quotidien.example/feed", ATOM))
     assert record["raw_format"] == "feed"
