@@ -86,9 +86,14 @@ def get_path(record: Any, path: str) -> Any:
 
 
 def _pick(record: Mapping[str, Any], column: str, field_map: Mapping[str, str]) -> tuple[str | None, Any]:
-    if column in field_map:
-        return field_map[column], get_path(record, field_map[column])
-    for name in FIELD_CANDIDATES[column]:
+    """The field that fills ``column``: the mapped one when the record has it, else the usual names."""
+    mapped = field_map.get(column)
+    names = (
+        (mapped, *(name for name in FIELD_CANDIDATES[column] if name != mapped))
+        if mapped
+        else FIELD_CANDIDATES[column]
+    )
+    for name in names:
         value = get_path(record, name)
         if value not in (None, "", [], {}):
             return name, value

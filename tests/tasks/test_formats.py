@@ -299,6 +299,20 @@ def test_field_map_with_dotted_paths() -> None:
         explode(("file:///land/guardian.json", raw.encode()), field_map={"bodytext": "x"})
 
 
+def test_field_map_adds_to_the_usual_field_names() -> None:
+    nested = json.dumps({"data": {"headline": "Nested", "body": {"text": "Nested body."}}})
+    plain = json.dumps([{"title": "Plain", "content": "Plain body."}])
+    records = explode(
+        ("file:///land/nested.json", nested.encode()),
+        ("file:///land/plain.json", plain.encode()),
+        field_map={"body": "data.body.text", "title": "data.headline"},
+    )
+    assert [(r["title"], r["paragraphs"], r["quarantine_reason"]) for r in records] == [
+        ("Nested", ["Nested body."], None),
+        ("Plain", ["Plain body."], None),
+    ]
+
+
 def test_sidecar_json_describes_its_text_article_and_is_not_a_dump() -> None:
     story = b"Storm hits coast\n\nThe storm hit the coast on Monday.\n\nPower was cut.\n"
     sidecar = json.dumps(
