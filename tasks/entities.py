@@ -710,7 +710,7 @@ def _pieces(frame: pl.DataFrame) -> pl.DataFrame:
     possessive = pl.col("core").str.replace_all(r"s['’] ", "s\x00")
     cut = (
         pl.when(org_suffix)
-        .then(possessive.str.replace_all(r"['’]s(?: |$)", "\x00"))
+        .then(possessive.str.replace_all(r"['’]s(?: |$)| and the ", "\x00"))
         .otherwise(possessive.str.replace_all(r"['’]s(?: |$)| and (?:the )?| & ", "\x00"))
     )
     split = (

@@ -382,3 +382,8 @@ def test_acronym_definitions_after_a_lower_case_article(body: str) -> None:
 )
 def test_people_with_particles_and_compound_titles(body: str, person: str) -> None:
     assert person in _of_type(_entities(body, language="en"), "PERSON")
+
+
+def test_two_organisations_joined_by_and_the_are_two() -> None:
+    body = "Officials from the European Union and the North Atlantic Treaty Organization met in Brussels."
+    assert set(_of_type(_entities(body, language="en"), "ORG")) == {"European Union", "NATO"}
