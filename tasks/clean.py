@@ -120,6 +120,10 @@ BYLINE_ROLE_RE = (
     rf"\s+(?:[\p{{L}}-]+\s+){{0,2}}{_ROLE})$"
 )
 """A role after the names of a byline: ``, Political Correspondent``, ``AP Business Writer``."""
+BYLINE_DATE_RE = (
+    r"[\s,|·-]+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Published|Updated|Posted)\b.*$"
+)
+"""A date run on after the names: ``MIKE CORDER, Associated Press Wednesday, February 12, 2025``."""
 BYLINE_OUTLET_RE = (
     r"\s+(?:The\s+)?(?:Associated\s+Press|Reuters|Agence\s+France-Presse|AFP|Bloomberg(?:\s+News)?)$"
 )
@@ -333,8 +337,13 @@ def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def clean_byline(byline: pl.Expr) -> pl.Expr:
-    """A byline without the role or outlet after its names (``Jane Smith, Political Correspondent``)."""
-    return byline.str.replace(BYLINE_ROLE_RE, "").str.replace(BYLINE_OUTLET_RE, "").str.strip_chars(" ,;")
+    """A byline without the role, outlet or date after its names (``Jane Smith, Political Correspondent``)."""
+    return (
+        byline.str.replace(BYLINE_DATE_RE, "")
+        .str.replace(BYLINE_ROLE_RE, "")
+        .str.replace(BYLINE_OUTLET_RE, "")
+        .str.strip_chars(" ,;")
+    )
 
 
 def clean_records(frame: pl.DataFrame) -> pl.DataFrame:

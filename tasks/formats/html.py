@@ -10,9 +10,11 @@ from datetime import datetime
 from typing import Any
 
 import lxml.html
+import polars as pl
 from lxml import etree
 from trafilatura import bare_extraction
 
+from tasks.clean import BYLINE_PARAGRAPH_RE, clean_byline
 from tasks.decode import decode_bytes
 from tasks.formats.common import Blob, Record, clean_text, iso639_1, new_record, parse_datetime, quarantined
 
@@ -246,6 +248,24 @@ _CAPTION_PATHS = (
 _MAX_CAPTION_CHARS = 600
 
 
+_BYLINE_START = re.compile(r"^\s*(?:By|BY|Par|PAR|Von|VON|Por|POR)\s")
+_MAX_BYLINE_CHARS = 120
+
+
+def byline_line(tree: Any) -> str | None:
+    """The names of the page's first "By ..." line (also ``Par``, ``Von``, ``Por``), for pages whose
+    metadata names no author: ``<div class="signature">Par Julien Moreau</div>``."""
+    for element in tree.iter("div", "span", "p", "address", "font", "li", "small", "strong", "em", "b"):
+        if not _BYLINE_START.match(element.text or ""):
+            continue
+        line = clean_text(" ".join(element.itertext()))
+        if line and len(line) <= _MAX_BYLINE_CHARS:
+            names = pl.select(clean_byline(pl.lit(line).str.extract(BYLINE_PARAGRAPH_RE, 1))).item()
+            if names:
+                return str(names)
+    return None
+
+
 def figure_caption(tree: Any) -> str | None:
     """The caption of the story's first figure (inside ``<article>`` or ``<main>``, or a lead figure), with
     its credit; None when the page has none. trafilatura leaves figures out of the body."""
@@ -294,6 +314,7 @@ def html_records(blob: Blob) -> list[Record]:
     canonical = _canonical(tree)
     declared = declared_published_time(tree)
     caption = figure_caption(tree)
+    written_byline = byline_line(tree)
     try:
         document = bare_extraction(
             tree,
@@ -328,7 +349,7 @@ def html_records(blob: Blob) -> list[Record]:
             "html",
             title=title,
             paragraphs=paragraphs,
-            byline=clean_text(document.author),
+            byline=clean_text(document.author) or written_byline,
             caption=caption,
             published_at=published,
             published_at_source="html" if published else None,

@@ -707,3 +707,21 @@ def test_news_feeds(corpus_dir: Path) -> None:
     for column in ("uri", "title", "paragraphs", "published_at"):
         assert npr[column].null_count() == 0, column
     assert npr["uri"].str.starts_with("https://www.npr.org/").all()
+
+
+@pytest.mark.parametrize(
+    ("line", "byline"),
+    [
+        ('<div class="signature">Par Julien Moreau</div>', "Julien Moreau"),
+        (
+            '<font size="1">By MIKE CORDER, Associated Press<br>Wednesday, February 12, 2025 6:14 AM</font>',
+            "MIKE CORDER",
+        ),
+        ("<p>By the way, the harbour authority said more.</p>", None),
+    ],
+)
+def test_html_byline_written_on_the_page(line: str, byline: str | None) -> None:
+    (record,) = explode(
+        ("file:///land/port.html", _page("").replace(b"<article>", b"<article>" + line.encode()))
+    )
+    assert record["byline"] == byline
