@@ -110,6 +110,8 @@ CAPTION_LABEL_RE = r"^(?i:photo|image|caption|picture|foto)\s*:\s*"
 """A label before a caption (``Photo: Rescue workers ...``), which is not part of it."""
 MAX_STANDFIRST_WORDS = 45
 """A page's first paragraph this short may be a standfirst, with the dateline opening the second."""
+PAGE_FORMATS = ("html", "feed", "json")
+"""Formats whose records come from a page's or feed's markup, with its furniture, not from a text layout."""
 LEADING_FURNITURE_PARAGRAPHS = 4
 """How many leading paragraphs of a page or feed entry are checked for kicker, headline, byline and date."""
 _ROLE = r"(?:Writers?|Correspondents?|Reporters?|Editors?|Columnist|Contributor|Journalist)"
@@ -120,6 +122,11 @@ BYLINE_ROLE_RE = (
     rf"\s+(?:[\p{{L}}-]+\s+){{0,2}}{_ROLE})$"
 )
 """A role after the names of a byline: ``, Political Correspondent``, ``AP Business Writer``."""
+NOT_BYLINE_NAME_RE = (
+    r"^(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June"
+    r"|July|August|September|October|November|December|The|This|That|Then|Now|Early|Late|Last|Next)\b"
+)
+"""Words that start a sentence after "By", not a name."""
 BYLINE_DATE_RE = (
     r"[\s,|·-]+(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Published|Updated|Posted)\b.*$"
 )
@@ -185,7 +192,7 @@ def extract_datelines(frame: pl.DataFrame) -> pl.DataFrame:
     )
     if "raw_format" not in frame.columns:
         return found.with_columns(_without_period(pl.col("dateline")))
-    page = pl.col("raw_format").is_in(["html", "feed", "json"]).fill_null(False)
+    page = pl.col("raw_format").is_in(PAGE_FORMATS).fill_null(False)
     if not frame.select(page.any()).item():
         return found.with_columns(_without_period(pl.col("dateline")))
     standfirst = (
@@ -295,7 +302,7 @@ def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
     frame = frame.with_columns(
         pl.when(active).then(story).otherwise(pl.col("paragraphs")).alias("paragraphs")
     )
-    page = active & pl.col("raw_format").is_in(["html", "feed", "json"]).fill_null(False)
+    page = active & pl.col("raw_format").is_in(PAGE_FORMATS).fill_null(False)
     numbered = frame.with_row_index("_row")
     pages = numbered.filter(page)
     if pages.is_empty():
@@ -316,7 +323,7 @@ def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
         & ~text.str.contains(r"[.!?:;”\"]$")
         & repeated_title.shift(-1).over("_row").fill_null(False)
     )
-    flagged = heads.with_columns(byline=text.str.extract(BYLINE_PARAGRAPH_RE, 1)).with_columns(
+    flagged = heads.with_columns(byline=byline_names(text)).with_columns(
         furniture=repeated_title
         | pl.col("byline").is_not_null()
         | text.str.contains(DATE_PARAGRAPH_RE)
@@ -334,6 +341,14 @@ def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
         pl.coalesce("byline", "found").alias("byline"),
     )
     return merged.select(frame.columns)
+
+
+def byline_names(line: pl.Expr) -> pl.Expr:
+    """The names of a byline line (:data:`BYLINE_PARAGRAPH_RE`), NULL for a sentence that starts the same
+    way ("By Tuesday, officials had ...")."""
+    names = line.str.extract(BYLINE_PARAGRAPH_RE, 1)
+    sentence = line.str.contains(r"[.!?]$") | names.str.contains(NOT_BYLINE_NAME_RE)
+    return pl.when(~sentence).then(clean_byline(names))
 
 
 def clean_byline(byline: pl.Expr) -> pl.Expr:

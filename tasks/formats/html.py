@@ -14,7 +14,7 @@ import polars as pl
 from lxml import etree
 from trafilatura import bare_extraction
 
-from tasks.clean import BYLINE_PARAGRAPH_RE, clean_byline
+from tasks.clean import byline_names
 from tasks.decode import decode_bytes
 from tasks.formats.common import Blob, Record, clean_text, iso639_1, new_record, parse_datetime, quarantined
 
@@ -260,7 +260,7 @@ def byline_line(tree: Any) -> str | None:
             continue
         line = clean_text(" ".join(element.itertext()))
         if line and len(line) <= _MAX_BYLINE_CHARS:
-            names = pl.select(clean_byline(pl.lit(line).str.extract(BYLINE_PARAGRAPH_RE, 1))).item()
+            names = pl.select(byline_names(pl.lit(line))).item()
             if names:
                 return str(names)
     return None

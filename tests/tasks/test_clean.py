@@ -381,3 +381,18 @@ def test_a_caption_loses_its_label() -> None:
         ["Container traffic at the port rose 4% in May, the harbour authority said."]
     ).with_columns(caption=pl.lit("Photo: Cranes at the port on Monday. (Reuters/Eva Manez)"))
     assert clean_records(records)["caption"][0] == "Cranes at the port on Monday. (Reuters/Eva Manez)"
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "By Tuesday, officials had moved 3,000 people out of the valley",
+        "By March, the harbour authority expects traffic to double.",
+        "By Jane Smith.",
+    ],
+)
+def test_a_sentence_starting_with_by_is_not_a_byline(first: str) -> None:
+    story = "Container traffic at the port rose 4% in May, the harbour authority said on Tuesday."
+    cleaned = clean_records(_page([first, story])).row(0, named=True)
+    assert cleaned["paragraphs"][0] == first
+    assert cleaned["byline"] is None
