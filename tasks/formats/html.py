@@ -189,7 +189,7 @@ _PUBLISHED_META = (
     "dcterms.issued",
 )
 """``<meta>`` names, properties and itemprops (lower case) whose content is the publication time."""
-_ARTICLE_TYPE = re.compile(r"Article|Posting|Report|NewsArticle|LiveBlog", re.I)
+_ARTICLE_TYPE = re.compile(r"Article|Posting|Report|LiveBlog", re.I)
 _JANUARY_FIRST = re.compile(
     r"\d{4}-01-01|\b0?1[./-]0?1[./-]\d{2,4}|\bJan(?:uary|\.)?\s+0?1(?:st)?\b|\b0?1(?:st|er|\.)?\s+(?:of\s+)?"
     r"(?:Jan(?:uary|vier)?|janvier|Januar|enero|gennaio|janeiro)\b",
@@ -239,15 +239,6 @@ def declared_published_time(tree: Any) -> datetime | None:
     return None
 
 
-_CAPTION_PATHS = (
-    "//article//figure//figcaption",
-    "//main//figure//figcaption",
-    '//figure[contains(@class, "lead") or contains(@class, "hero") or contains(@class, "main")'
-    ' or contains(@class, "top")]//figcaption',
-)
-_MAX_CAPTION_CHARS = 600
-
-
 _BYLINE_START = re.compile(r"^\s*(?:By|BY|Par|PAR|Von|VON|Por|POR)\s")
 _MAX_BYLINE_CHARS = 120
 
@@ -264,6 +255,15 @@ def byline_line(tree: Any) -> str | None:
             if names:
                 return str(names)
     return None
+
+
+_CAPTION_PATHS = (
+    "//article//figure//figcaption",
+    "//main//figure//figcaption",
+    '//figure[contains(@class, "lead") or contains(@class, "hero") or contains(@class, "main")'
+    ' or contains(@class, "top")]//figcaption',
+)
+_MAX_CAPTION_CHARS = 600
 
 
 def figure_caption(tree: Any) -> str | None:
