@@ -94,7 +94,7 @@ CHUNK_PATTERN = _CHUNK
 """A capitalised name sequence: tokens joined by spaces, "of", "de", "van der", "al-" and the like."""
 
 _LEADING_WORDS = (
-    "The|A|An|But|And|Or|Nor|In|On|At|As|By|For|From|Of|To|If|It|Its|This|That|These|Those|There|Their|They"
+    "Shares of|Shares in|Stocks of|Units of|The|A|An|But|And|Or|Nor|In|On|At|As|By|For|From|Of|To|If|It|Its|This|That|These|Those|There|Their|They"
     "|We|He|She|His|Her|Our|Your|My|I|You|When|Where|While|Whether|After|Before|Since|Although|Though|However"
     "|Meanwhile|Also|Yet|So|Then|Under|With|Without|Despite|During|Among|Between|Both|Each|Every|All|Some|Any"
     "|Many|Much|More|Most|Other|Such|Over|Until|Unlike|Like|Last|Next|Earlier|Later|Today|Yesterday|Tomorrow"
@@ -163,6 +163,11 @@ _ORG_WORDS = (
     "|Democrat|Democrats|Democratic|Republican|Republicans|Labour|Labor|Conservative|Conservatives|Liberal"
     "|Liberals|Socialist|Socialists|Communist|Communists|Green|Greens|Tory|Tories"
 )
+_LEGAL_FORMS = (
+    "Corp|Corp\\.|Corporation|Inc|Inc\\.|Co|Co\\.|Cos|Ltd|Ltd\\.|Limited|Plc|PLC|AG|SA|NV|BV|GmbH|SpA|AB|ASA"
+    "|Oyj|KK|LLC|LLP|LP|Bhd|Berhad|Holdings"
+)
+"""Company forms that end a name: "NEC Corp and Toshiba Corp" is two companies."""
 _ORG_SUFFIXES = (
     "Corp|Corp\\.|Corporation|Inc|Inc\\.|Incorporated|Co|Co\\.|Cos|Cos\\.|Company|Ltd|Ltd\\.|Limited|Plc|PLC"
     "|AG|SA|NV|BV|GmbH|SpA|AB|ASA|Oyj|KK|LLC|LLP|LP|Bank|Bancorp|Bancshares|Ministry|Commission|Agency"
@@ -710,7 +715,11 @@ def _pieces(frame: pl.DataFrame) -> pl.DataFrame:
     possessive = pl.col("core").str.replace_all(r"s['’] ", "s\x00")
     cut = (
         pl.when(org_suffix)
-        .then(possessive.str.replace_all(r"['’]s(?: |$)| and the ", "\x00"))
+        .then(
+            possessive.str.replace_all(rf"( (?:{_LEGAL_FORMS})) (?:and|&) ", "$1\x00").str.replace_all(
+                r"['’]s(?: |$)| and the ", "\x00"
+            )
+        )
         .otherwise(possessive.str.replace_all(r"['’]s(?: |$)| and (?:the )?| & ", "\x00"))
     )
     split = (

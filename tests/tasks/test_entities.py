@@ -387,3 +387,18 @@ def test_people_with_particles_and_compound_titles(body: str, person: str) -> No
 def test_two_organisations_joined_by_and_the_are_two() -> None:
     body = "Officials from the European Union and the North Atlantic Treaty Organization met in Brussels."
     assert set(_of_type(_entities(body, language="en"), "ORG")) == {"European Union", "NATO"}
+
+
+@pytest.mark.parametrize(
+    ("body", "organisations"),
+    [
+        ("Shares of NEC Corp and Toshiba Corp fell.", {"NEC Corp", "Toshiba Corp"}),
+        (
+            "Deutsche Bank AG and Dresdner Bank AG said they would merge.",
+            {"Deutsche Bank AG", "Dresdner Bank AG"},
+        ),
+        ("Procter and Gamble Co said sales rose.", {"Procter and Gamble Co"}),
+    ],
+)
+def test_companies_joined_by_and(body: str, organisations: set[str]) -> None:
+    assert set(_of_type(_entities(body, language="en"), "ORG")) == organisations
