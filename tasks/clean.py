@@ -76,10 +76,11 @@ EXTRA_TRAILER_RES: tuple[str, ...] = (
     r"^[a-z]{2,5}(?:[-/][a-z]{1,5})*/[a-z]{1,5}$",
     r"^(?i:follow)\b[^\n]*https?://",
     r"^(?i:sign\s+up|subscribe)\b[^\n]*\b(?i:newsletters?)\b",
+    r"^The post\b[^\n]*\bappeared first on\b",
 )
 """Trailer paragraphs of any format, beside :data:`tasks.parse_text.TRAILER_RES`: separator rules, "X
 contributed to this report", copyright lines, AFP's desk slugs (``afp/jm/ach``), "Follow ... at
-https://..." and newsletter sign-ups."""
+https://...", newsletter sign-ups and WordPress's "The post X appeared first on Y"."""
 TRAILER_PARAGRAPH_RES = (*TRAILER_RES, *EXTRA_TRAILER_RES)
 """Matched one at a time: as one alternation they take several times longer."""
 MAX_TRAILER_BYTES = 400
@@ -110,6 +111,8 @@ CAPTION_LABEL_RE = r"^(?i:photo|image|caption|picture|foto)\s*:\s*"
 """A label before a caption (``Photo: Rescue workers ...``), which is not part of it."""
 MAX_STANDFIRST_WORDS = 45
 """A page's first paragraph this short may be a standfirst, with the dateline opening the second."""
+NOTHING_LEFT = "no story text left after cleaning (only a dateline, page furniture or trailers)"
+"""Why a record whose paragraphs cleaning removed is quarantined instead of written with an empty body."""
 PAGE_FORMATS = ("html", "feed", "json")
 """Formats whose records come from a page's or feed's markup, with its furniture, not from a text layout."""
 LEADING_FURNITURE_PARAGRAPHS = 4
@@ -374,7 +377,8 @@ def clean_records(frame: pl.DataFrame) -> pl.DataFrame:
         caption NULL; the title keeps runs of spaces as written, so it stays equal to its source line),
         ``dateline`` and ``dateline_date`` from :func:`extract_datelines`, and ``body``: the paragraphs
         joined by one blank line. Rows with a ``quarantine_reason`` keep their values and get NULL
-        ``body``, ``dateline`` and ``dateline_date``.
+        ``body``, ``dateline`` and ``dateline_date``; a row with no paragraph left gets the reason
+        :data:`NOTHING_LEFT` and a NULL ``body``.
     """
     active = pl.col("quarantine_reason").is_null()
 
@@ -406,8 +410,13 @@ def clean_records(frame: pl.DataFrame) -> pl.DataFrame:
         .otherwise(pl.col("paragraphs"))
         .alias("paragraphs")
     )
+    emptied = active & (pl.col("paragraphs").list.len() == 0)
     return with_datelines.with_columns(
-        pl.when(active).then(pl.col("paragraphs").list.join("\n\n")).alias("body"),
+        pl.when(emptied)
+        .then(pl.lit(NOTHING_LEFT))
+        .otherwise(pl.col("quarantine_reason"))
+        .alias("quarantine_reason"),
+        pl.when(active & ~emptied).then(pl.col("paragraphs").list.join("\n\n")).alias("body"),
     )
 
 

@@ -94,7 +94,8 @@ CHUNK_PATTERN = _CHUNK
 """A capitalised name sequence: tokens joined by spaces, "of", "de", "van der", "al-" and the like."""
 
 _LEADING_WORDS = (
-    "Shares of|Shares in|Stocks of|Units of|The|A|An|But|And|Or|Nor|In|On|At|As|By|For|From|Of|To|If|It|Its|This|That|These|Those|There|Their|They"
+    "Shares of|Shares in|Stocks of|Units of"
+    "|The|A|An|But|And|Or|Nor|In|On|At|As|By|For|From|Of|To|If|It|Its|This|That|These|Those|There|Their|They"
     "|We|He|She|His|Her|Our|Your|My|I|You|When|Where|While|Whether|After|Before|Since|Although|Though|However"
     "|Meanwhile|Also|Yet|So|Then|Under|With|Without|Despite|During|Among|Between|Both|Each|Every|All|Some|Any"
     "|Many|Much|More|Most|Other|Such|Over|Until|Unlike|Like|Last|Next|Earlier|Later|Today|Yesterday|Tomorrow"

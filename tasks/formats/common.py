@@ -242,6 +242,7 @@ _DROP_TAGS = frozenset(
         "select",
         "template",
         "head",
+        "figcaption",
     ]
 )
 _TAG_HINT = re.compile(
@@ -300,6 +301,21 @@ def text_to_paragraphs(text: str) -> list[str]:
     normalised = text.replace("\r\n", "\n").replace("\r", "\n")
     chunks = re.split(r"\n\s*\n", normalised) if re.search(r"\n\s*\n", normalised) else normalised.split("\n")
     return [p for p in (clean_text(chunk) for chunk in chunks) if p]
+
+
+def fragment_caption(markup: str) -> str | None:
+    """The first ``<figcaption>`` of an HTML fragment (feed content), which its paragraphs leave out."""
+    if "figcaption" not in markup:
+        return None
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (etree.ParserError, ValueError):
+        return None
+    for element in root.iter("figcaption"):
+        caption = clean_text(" ".join(element.itertext()))
+        if caption:
+            return caption
+    return None
 
 
 def body_paragraphs(value: str) -> list[str]:

@@ -17,6 +17,7 @@ from tasks.formats.common import (
     body_paragraphs,
     canonical_hash,
     clean_text,
+    fragment_caption,
     html_to_paragraphs,
     iso639_1,
     new_record,
@@ -197,7 +198,9 @@ def rss_atom_records(blob: Blob) -> list[Record]:
             "title": title,
             "paragraphs": paragraphs or None,
             "byline": _authors(entry),
-            "caption": captions.get(entry_id or "") or captions.get(link or ""),
+            "caption": captions.get(entry_id or "")
+            or captions.get(link or "")
+            or (fragment_caption(raw_body) if raw_body else None),
             "published_at": published,
             "published_at_source": "feed" if published else None,
             "description": clean_text(" ".join(body_paragraphs(summary)))

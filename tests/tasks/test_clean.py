@@ -6,7 +6,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tasks.clean import clean_records, clean_text, extract_datelines
+from tasks.clean import NOTHING_LEFT, clean_records, clean_text, extract_datelines
 from tasks.decode import decode_frame
 from tasks.parse_text import parse_text_records
 from tasks.schema import RECORDS_SCHEMA, conform
@@ -339,6 +339,7 @@ def test_page_furniture_and_trailers_leave_the_body() -> None:
                 "Associated Press writer Mike Corder in The Hague contributed to this report.",
                 "Harbour Wire © 2025",
                 "Sign up for our business newsletter",
+                "The post Port traffic rises appeared first on Harbour Wire.",
             ]
         )
     ).row(0, named=True)
@@ -396,3 +397,11 @@ def test_a_sentence_starting_with_by_is_not_a_byline(first: str) -> None:
     cleaned = clean_records(_page([first, story])).row(0, named=True)
     assert cleaned["paragraphs"][0] == first
     assert cleaned["byline"] is None
+
+
+def test_a_record_left_without_text_is_quarantined() -> None:
+    cleaned = clean_records(_page(["Port traffic rises", "By Jane Smith", "Harbour Wire © 2025"])).row(
+        0, named=True
+    )
+    assert cleaned["quarantine_reason"] == NOTHING_LEFT
+    assert cleaned["body"] is None

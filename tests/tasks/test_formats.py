@@ -184,6 +184,23 @@ def test_media_rss_captions_with_their_credit() -> None:
     assert uffizi["caption"] is None
 
 
+def test_feed_content_figure_is_the_caption_not_a_paragraph() -> None:
+    content = (
+        "<figure><img src='w.jpg'><figcaption>The harbour wall at Mevagissey. Photo: Jenna Pascoe"
+        "</figcaption></figure><p>Repairs to the harbour will cost 4.2m pounds after the winter storms.</p>"
+    )
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Coast</title>'
+        "<link>https://coast.example/</link><item><title>Harbour repairs</title>"
+        "<link>https://coast.example/harbour</link>"
+        f"<content:encoded><![CDATA[{content}]]></content:encoded></item></channel></rss>"
+    ).encode()
+    (record,) = explode(("file:///land/coast.xml", feed))
+    assert record["caption"] == "The harbour wall at Mevagissey. Photo: Jenna Pascoe"
+    assert record["paragraphs"] == ["Repairs to the harbour will cost 4.2m pounds after the winter storms."]
+
+
 def test_html_figure_caption() -> None:
     page = _page("").replace(
         b"<article>",
