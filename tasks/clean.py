@@ -12,7 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
-from tasks.parse_text import TRAILER_RES
+from tasks.parse_text import DATE_PARAGRAPH_RE, TRAILER_RES
 
 _MONTH = (
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il?)?|abr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -95,18 +95,6 @@ BYLINE_PARAGRAPH_RE = (
     rf"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Door|Av)\s+(?P<names>{_BYLINE_NAMES})\s*(?:[-–—|,·]\s*.{{0,80}})?$"
 )
 """A page's byline line: ``By François Dubois - Published 24 July 2025``, ``Von Katrin Müller``."""
-_CLOCK = r"\d{1,2}[:.h]\d{2}"
-DATE_PARAGRAPH_RE = (
-    r"^(?i:posted|published|updated|last\s+updated|modified|veröffentlicht|aktualisiert|publié|mis\s+à\s+jour"
-    r"|publicado|actualizado)?\s*(?i:on|am|le|el)?\s*:?\s*(?:"
-    rf"[\d./-]{{6,10}}(?:,?\s*{_CLOCK}(?:\s*(?i:uhr|h|am|pm|a\.m\.|p\.m\.))?)?(?:\s*[A-Z]{{2,4}})?"
-    rf"|(?:\p{{L}}+,?\s+)?(?:\d{{1,2}}\.?\s+\p{{L}}+\.?|\p{{L}}+\.?\s+\d{{1,2}}(?:st|nd|rd|th)?),?\s+\d{{4}}"
-    rf"(?:,?\s*(?:at\s+)?{_CLOCK}(?:\s*(?i:uhr|h|am|pm|a\.m\.|p\.m\.))?)?(?:\s*[A-Z]{{2,4}})?"
-    r"|\d+\s+(?i:minutes?|hours?|days?)\s+ago"
-    r")?\s*$"
-)
-"""A line of page furniture holding a date, a time or only ``Posted``: ``18.03.2025, 16:55 Uhr``,
-``Wednesday, February 12, 2025 6:14 AM``, ``Published 24 July 2025``, ``Updated 3 hours ago``."""
 CAPTION_LABEL_RE = r"^(?i:photo|image|caption|picture|foto)\s*:\s*"
 """A label before a caption (``Photo: Rescue workers ...``), which is not part of it."""
 MAX_STANDFIRST_WORDS = 45

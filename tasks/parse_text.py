@@ -63,6 +63,24 @@ _LABELS_BY_KIND: dict[str, tuple[str, ...]] = {
 LABEL_KINDS: dict[str, str] = {label: kind for kind, labels in _LABELS_BY_KIND.items() for label in labels}
 """Header labels (lower case) and what their value is."""
 
+_CLOCK = r"\d{1,2}[:.h]\d{2}"
+DATE_PARAGRAPH_RE = (
+    r"^(?i:posted|published|updated|last\s+updated|modified|veröffentlicht|aktualisiert|publié|mis\s+à\s+jour"
+    r"|publicado|actualizado)?\s*(?i:on|am|le|el)?\s*:?\s*(?:"
+    rf"[\d./-]{{6,10}}(?:,?\s*{_CLOCK}(?:\s*(?i:uhr|h|am|pm|a\.m\.|p\.m\.))?)?(?:\s*[A-Z]{{2,4}})?"
+    rf"|(?:\p{{L}}+,?\s+)?(?:\d{{1,2}}\.?\s+\p{{L}}+\.?|\p{{L}}+\.?\s+\d{{1,2}}(?:st|nd|rd|th)?),?\s+\d{{4}}"
+    rf"(?:,?\s*(?:at\s+)?{_CLOCK}(?:\s*(?i:uhr|h|am|pm|a\.m\.|p\.m\.))?)?(?:\s*[A-Z]{{2,4}})?"
+    r"|\d+\s+(?i:minutes?|hours?|days?)\s+ago"
+    r")?\s*$"
+)
+"""A line of page furniture holding a date, a time or only ``Posted``: ``18.03.2025, 16:55 Uhr``,
+``Wednesday, February 12, 2025 6:14 AM``, ``Published 24 July 2025``, ``Updated 3 hours ago``."""
+FRONT_MATTER_FENCE_RE = r"^(?:-{3,}|\+{3,})$"
+"""The ``---`` lines around YAML (or ``+++`` around TOML) front matter: never a headline."""
+MARKDOWN_HEADING_RE = r"^#{1,6}\s+"
+MARKDOWN_EMPHASIS_RE = r"^\*{1,2}([^*\s](?:.*[^*\s])?)\*{1,2}$"
+"""A line wholly in Markdown emphasis (``**By Jane Smith**``, ``*Updated May 2*``): its text."""
+MARKDOWN_IMAGE_RE = r"^!\[[^\]]*\]\([^)]*\)$"
 URL_VALUE_RE = r"^https?://\S+$"
 LANGUAGE_VALUE_RE = r"^[A-Za-z]{2}(?:[-_][A-Za-z]{2,4})?$"
 BARE_BYLINE_RE = rf"^(?:By|BY)\s+{_WORD}(?:{_NAME_JOIN}{_WORD}){{0,7}}\s*$"
@@ -129,9 +147,11 @@ CAPTION_SLASH_CREDIT_RE = (
     r"[.!?)]\s+(?:[\p{Lu}][\p{L}.'’-]*\s+){1,3}[\p{Lu}][\p{L}'’-]*\s*/\s*(?:[\p{Lu}][\p{L}'’&-]*\s*){1,4}$"
 )
 """``... Marta Lind/City Press``: a photographer and agency credit of any agency."""
+CAPTION_LABELLED_CREDIT_RE = r"\((?i:photo|picture|image|pictured|photograph)\s*:[^()]{1,150}\)\.?$"
+"""``... (Photo: The Presidential Office/Handout via REUTERS)``: a credit labelled as the photo's."""
 CAPTION_RE = (
     f"(?:{CAPTION_CREDIT_RE})|(?:{CAPTION_PHOTOGRAPHER_CREDIT_RE})|(?:{CAPTION_SLASH_CREDIT_RE})"
-    f"|(?:{CAPTION_MARKER_RE})"
+    f"|(?:{CAPTION_MARKER_RE})|(?:{CAPTION_LABELLED_CREDIT_RE})"
 )
 UNFINISHED_SENTENCE_RE = r"[^.!?\"”’]$"
 DATELINE_OPENING_RE = (
@@ -259,7 +279,14 @@ def _classified_lines(docs: pl.DataFrame) -> pl.DataFrame:
         )
         .explode("_raw_line")
         .filter(pl.col("_raw_line").is_not_null())
-        .with_columns(pl.col("_raw_line").str.strip_chars().alias("_line"))
+        .with_columns(
+            pl.col("_raw_line")
+            .str.strip_chars()
+            .str.replace(MARKDOWN_IMAGE_RE, "")
+            .str.replace(MARKDOWN_HEADING_RE, "")
+            .str.replace(MARKDOWN_EMPHASIS_RE, "$1")
+            .alias("_line")
+        )
         .with_columns((line == "").cum_sum().alias("_block"))
         .filter(line != "")
         .with_row_index("_line_no")
@@ -291,9 +318,11 @@ def _classified_lines(docs: pl.DataFrame) -> pl.DataFrame:
         .then(None)
         .otherwise(label_kind)
     )
-    lines = lines.with_columns(colon_label_kind.alias("_label_kind"), label_value.alias("_label_value")).drop(
-        "_label"
-    )
+    fence = line.str.contains(FRONT_MATTER_FENCE_RE)
+    lines = lines.with_columns(
+        pl.when(fence).then(pl.lit("meta")).otherwise(colon_label_kind).alias("_label_kind"),
+        label_value.alias("_label_value"),
+    ).drop("_label")
 
     unlabeled = pl.col("_label_kind").is_null()
     unlabeled_before = unlabeled.cast(pl.UInt32).cum_sum().over(doc) - unlabeled.cast(pl.UInt32)
@@ -445,6 +474,13 @@ def _paragraphs(body_lines: pl.DataFrame, titles: pl.DataFrame) -> pl.DataFrame:
         pl.col("_paragraph").is_in(repeated_titles.implode()).alias("_repeated_title"),
         (text.str.contains(TRAILER_RE) | (is_last & text.str.contains(SIGN_OFF_RE))).alias("_trailer"),
         pl.when(is_related).then(related_value).alias("_related"),
+    )
+    content = ~pl.col("_repeated_title") & ~pl.col("_trailer") & pl.col("_related").is_null()
+    content_rank = content.cast(pl.UInt32).cum_sum().over(doc)
+    paragraphs = paragraphs.with_columns(
+        (pl.col("_trailer") | (content & (content_rank <= 2) & text.str.contains(DATE_PARAGRAPH_RE))).alias(
+            "_trailer"
+        )
     )
     content = ~pl.col("_repeated_title") & ~pl.col("_trailer") & pl.col("_related").is_null()
     content_rank = content.cast(pl.UInt32).cum_sum().over(doc)

@@ -285,6 +285,10 @@ def test_header_lines_after_the_body_starts_are_body() -> None:
         ("Shares rose after the results, according to a Reuters/Ipsos poll", False),
         ("Protesters march in Paris on Saturday. (AFP)", True),
         ("Photo: Protesters march in Paris on Saturday.", True),
+        (
+            "President Yoon Suk Yeol speaks in Seoul. (Photo: The Presidential Office/Handout via REUTERS)",
+            True,
+        ),
         ("The company declined to comment when contacted by Reuters.", False),
         ("PARIS (AFP) - Protesters marched on Saturday, AFP reporters saw. AFP", False),
     ],
@@ -467,3 +471,28 @@ def test_a_wrapped_line_reading_reuters_is_prose_but_a_final_sign_off_is_dropped
         "the new bonds carry interest rates of about five pct, the spokesman said.",
         "The bank issued 20 billion dlrs of similar bonds last month.",
     ]
+
+
+def test_yaml_front_matter_is_a_header_not_a_headline() -> None:
+    record = _parse_one(
+        "---\ntitle: Floods hit Valencia\nauthor: Ana Ruiz\ndate: 2024-10-30\n---\n\n"
+        "VALENCIA, Spain (Reuters) - Flash floods killed dozens of people.\n\nRescue teams searched.\n"
+    )
+    assert (record["title"], record["byline"]) == ("Floods hit Valencia", "Ana Ruiz")
+    assert record["paragraphs"] == [
+        "VALENCIA, Spain (Reuters) - Flash floods killed dozens of people.",
+        "Rescue teams searched.",
+    ]
+
+
+def test_markdown_headline_byline_image_and_date_lines() -> None:
+    record = _parse_one(
+        "# NASA delays Artemis landing\n\n**By Joey Roulette**\n\n*Updated December 6, 2024*\n\n![crew](a.jpg)\n\n"
+        "HOUSTON — NASA on Thursday delayed its crewed Moon landing to 2027, officials said.\n\nMore text here.\n"
+    )
+    assert (record["title"], record["byline"], record["caption"]) == (
+        "NASA delays Artemis landing",
+        "Joey Roulette",
+        None,
+    )
+    assert record["paragraphs"][0].startswith("HOUSTON — NASA")
