@@ -487,7 +487,8 @@ def test_yaml_front_matter_is_a_header_not_a_headline() -> None:
 
 def test_markdown_headline_byline_image_and_date_lines() -> None:
     record = _parse_one(
-        "# NASA delays Artemis landing\n\n**By Joey Roulette**\n\n*Updated December 6, 2024*\n\n![crew](a.jpg)\n\n"
+        "# NASA delays Artemis landing\n\n**By Joey Roulette**\n\n*Updated December 6, 2024*\n\n"
+        "![crew](a.jpg)\n\n"
         "HOUSTON — NASA on Thursday delayed its crewed Moon landing to 2027, officials said.\n\nMore text here.\n"
     )
     assert (record["title"], record["byline"], record["caption"]) == (
