@@ -489,7 +489,8 @@ def test_markdown_headline_byline_image_and_date_lines() -> None:
     record = _parse_one(
         "# NASA delays Artemis landing\n\n**By Joey Roulette**\n\n*Updated December 6, 2024*\n\n"
         "![crew](a.jpg)\n\n"
-        "HOUSTON — NASA on Thursday delayed its crewed Moon landing to 2027, officials said.\n\nMore text here.\n"
+        "HOUSTON — NASA on Thursday delayed its crewed Moon landing to 2027, officials said.\n\n"
+        "More text here.\n"
     )
     assert (record["title"], record["byline"], record["caption"]) == (
         "NASA delays Artemis landing",
