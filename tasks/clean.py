@@ -12,7 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
-from tasks.parse_text import DATE_PARAGRAPH_RE, TRAILER_RES
+from tasks.parse_text import DATE_PARAGRAPH_RE, RELATED_RE, TRAILER_RES
 
 _MONTH = (
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il?)?|abr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -77,10 +77,22 @@ EXTRA_TRAILER_RES: tuple[str, ...] = (
     r"^(?i:follow)\b[^\n]*https?://",
     r"^(?i:sign\s+up|subscribe)\b[^\n]*\b(?i:newsletters?)\b",
     r"^The post\b[^\n]*\bappeared first on\b",
+    r"^(?i:subscribe\s+now|cancel\s+anytime|already\s+a\s+subscriber\??(?:\s+(?:sign|log)\s+in)?|sign\s+in"
+    r"|log\s+in|skip\s+past\s+newsletter\s+promotion|after\s+newsletter\s+promotion|advertisement|anzeige"
+    r"|werbung|publicidad|publicité|comentarios|commentaires|kommentare|comments|normas\s*›?"
+    r"|mis\s+comentarios)[.!]?$",
+    r"^\d+\s*(?:/|of|de|von|sur)\s*\d+$",
+    r"^(?i:free\s+(?:daily|weekly|monthly)\s+newsletter|privacy\s+notice:)",
+    r"(?i:newsletter)[^\n]*\b(?i:sign\s+up|subscribe|apúntate|apuntarte|abonnieren|inscrivez|iscriviti)\b"
+    r"|\b(?i:sign\s+up|subscribe|apúntate|apuntarte|abonnieren|inscrivez|iscriviti)\b[^\n]*(?i:newsletter)",
+    r"\b(?i:can\s+be\s+reached\s+at)\s[^\n]*(?:@|\d{3})|\b(?i:may\s+be\s+republished)\b",
+    r"^(?i:get\s+unlimited\s+access)\b",
 )
 """Trailer paragraphs of any format, beside :data:`tasks.parse_text.TRAILER_RES`: separator rules, "X
 contributed to this report", copyright lines, AFP's desk slugs (``afp/jm/ach``), "Follow ... at
-https://...", newsletter sign-ups and WordPress's "The post X appeared first on Y"."""
+https://...", newsletter sign-ups, paywall and comment chrome ("Subscribe now", "Already a subscriber?",
+"Anzeige", "Comentarios"), gallery counters ("1 of 15"), contact and republishing notes, and WordPress's
+"The post X appeared first on Y"."""
 TRAILER_PARAGRAPH_RES = (*TRAILER_RES, *EXTRA_TRAILER_RES)
 """Matched one at a time: as one alternation they take several times longer."""
 MAX_TRAILER_BYTES = 400
@@ -95,10 +107,19 @@ BYLINE_PARAGRAPH_RE = (
     rf"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Door|Av)\s+(?P<names>{_BYLINE_NAMES})\s*(?:[-–—|,·]\s*.{{0,80}})?$"
 )
 """A page's byline line: ``By François Dubois - Published 24 July 2025``, ``Von Katrin Müller``."""
-CAPTION_LABEL_RE = r"^(?i:photo|image|caption|picture|foto)\s*:\s*"
-"""A label before a caption (``Photo: Rescue workers ...``), which is not part of it."""
+CAPTION_LABEL_RE = (
+    r"^(?:(?i:photo|image|caption|picture|foto|image\s+caption)\s*[:,]\s*|\d+\s*(?:/|of)\s*\d+\s+)"
+)
+"""A label before a caption: ``Photo: Rescue workers ...``, ``Image caption, ...``, a gallery's ``1 / 15``."""
+CAPTION_CHROME_RE = (
+    r"\s*(?i:purchase\s+licensing\s+rights[^\n]*|,?\s*opens\s+new\s+tab|read\s+more|expand)\s*$"
+)
+"""Link text after a caption: ``Purchase Licensing Rights, opens new tab``, ``Read More``."""
 MAX_STANDFIRST_WORDS = 45
 """A page's first paragraph this short may be a standfirst, with the dateline opening the second."""
+STAMP_WORDS_RE = r"^(?:(?i:posted|updated|published|last\s+updated|modified)\s*[,;|:·]?\s*)+$"
+"""What is left of a page's time stamps when their times are elements of their own: ``Posted , updated``."""
+MAX_RELATED_BYTES = 400
 NOTHING_LEFT = "no story text left after cleaning (only a dateline, page furniture or trailers)"
 """Why a record whose paragraphs cleaning removed is quarantined instead of written with an empty body."""
 PAGE_FORMATS = ("html", "feed", "json")
@@ -275,7 +296,8 @@ def _comparable(text: pl.Expr) -> pl.Expr:
 def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
     """Takes page furniture and trailers out of the paragraphs, and fills ``byline`` from a byline line.
 
-    Every format loses trailer paragraphs (:data:`TRAILER_PARAGRAPH_RES`) and NewsAPI's truncation mark.
+    Every format loses trailer paragraphs (:data:`TRAILER_PARAGRAPH_RES`) and NewsAPI's truncation mark,
+    and related-story lines (``Read more: ...``, ``Lire aussi | ...``) move to ``related``.
     Pages, feed entries and JSON records (not plain text, whose parser reads its own header lines) also
     lose, among their first :data:`LEADING_FURNITURE_PARAGRAPHS` paragraphs, the headline repeated, a
     short kicker before it, a byline line and a line holding only a date or time; the first byline line
@@ -289,9 +311,19 @@ def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
     trailer = (paragraph.str.len_bytes() <= MAX_TRAILER_BYTES) & pl.any_horizontal(
         [paragraph.str.contains(pattern) for pattern in TRAILER_PARAGRAPH_RES]
     )
-    story = pl.col("paragraphs").list.eval(paragraph.filter(~trailer).str.replace(TRUNCATION_MARK_RE, "…"))
+    related = (paragraph.str.len_bytes() <= MAX_RELATED_BYTES) & paragraph.str.contains(RELATED_RE)
+    story = pl.col("paragraphs").list.eval(
+        paragraph.filter(~trailer & ~related).str.replace(TRUNCATION_MARK_RE, "…")
+    )
+    found_related = pl.col("paragraphs").list.eval(
+        paragraph.filter(related).str.extract(RELATED_RE, 1).str.strip_chars()
+    )
     frame = frame.with_columns(
-        pl.when(active).then(story).otherwise(pl.col("paragraphs")).alias("paragraphs")
+        pl.when(active).then(story).otherwise(pl.col("paragraphs")).alias("paragraphs"),
+        pl.when(active & (found_related.list.len() > 0))
+        .then(pl.concat_list(pl.col("related").fill_null([]), found_related))
+        .otherwise(pl.col("related"))
+        .alias("related"),
     )
     page = active & pl.col("raw_format").is_in(PAGE_FORMATS).fill_null(False)
     numbered = frame.with_row_index("_row")
@@ -318,6 +350,7 @@ def strip_furniture(frame: pl.DataFrame) -> pl.DataFrame:
         furniture=repeated_title
         | pl.col("byline").is_not_null()
         | text.str.contains(DATE_PARAGRAPH_RE)
+        | text.str.contains(STAMP_WORDS_RE)
         | kicker
     )
     rebuilt = flagged.group_by("_row").agg(
@@ -384,7 +417,7 @@ def clean_records(frame: pl.DataFrame) -> pl.DataFrame:
 
     cleaned = frame.with_columns(
         cleaned_or_null("title", collapse_spaces=False),
-        cleaned_or_null("caption").str.replace(CAPTION_LABEL_RE, ""),
+        cleaned_or_null("caption").str.replace(CAPTION_LABEL_RE, "").str.replace(CAPTION_CHROME_RE, ""),
         cleaned_list("paragraphs"),
         cleaned_list("related"),
     )

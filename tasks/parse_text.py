@@ -88,7 +88,8 @@ BARE_BYLINE_VALUE_RE = r"^(?:By|BY)\s+(.*?)\s*$"
 
 RELATED_RE = (
     r"^(?i:read|read\s+more|read\s+also|also\s+read|related|related\s+(?:story|stories|article|articles"
-    r"|coverage|content|reading|news)|see\s+also|more)\s*[:|]\s*(\S.*)$"
+    r"|coverage|content|reading|news)|see\s+also|more|(?:à\s+)?lire\s+aussi|voir\s+aussi|le[ea]\s+también"
+    r"|lee\s+también|lesen\s+sie\s+auch|mehr\s+zum\s+thema|leggi\s+anche|leia\s+também)\s*[:|]\s*(\S.*)$"
 )
 EDITORIAL_NOTE_RE = (
     r"^\((?i:corrects|correcting|updates|updating|adds|refiles|recasts|changes|fixes|clarifies|repeats"

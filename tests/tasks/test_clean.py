@@ -405,3 +405,55 @@ def test_a_record_left_without_text_is_quarantined() -> None:
     )
     assert cleaned["quarantine_reason"] == NOTHING_LEFT
     assert cleaned["body"] is None
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "Subscribe now",
+        "Already a subscriber? Sign in",
+        "skip past newsletter promotion",
+        "Anzeige",
+        "Comentarios",
+        "1 of 15",
+        "Puedes seguir a EL PAÍS en Facebook y X, o apuntarte aquí para recibir nuestra newsletter semanal.",
+        "Tom Wheeler can be reached at 606-555-2211 or twheeler@example.com.",
+        "Our stories may be republished for free under a Creative Commons license.",
+    ],
+)
+def test_paywall_comment_and_contact_chrome_leaves_the_body(chrome: str) -> None:
+    story = "Container traffic at the port rose 4% in May, the harbour authority said on Tuesday."
+    assert clean_records(_page([story, chrome]))["paragraphs"][0].to_list() == [story]
+
+
+def test_related_lines_of_a_page_move_to_related() -> None:
+    story = "La sécheresse s'aggrave dans le sud de la France, a indiqué mardi Météo-France."
+    records = _page([story, "Lire aussi | Plan eau : les cinquante-trois mesures du gouvernement", "Suite."])
+    cleaned = clean_records(records).row(0, named=True)
+    assert cleaned["paragraphs"] == [story, "Suite."]
+    assert cleaned["related"] == ["Plan eau : les cinquante-trois mesures du gouvernement"]
+
+
+@pytest.mark.parametrize(
+    ("caption", "cleaned"),
+    [
+        ("Image caption, The Glen Sannox was handed over.", "The Glen Sannox was handed over."),
+        (
+            "Workers at a plant. REUTERS/Eli Hartman/File Photo Purchase Licensing Rights , opens new tab",
+            "Workers at a plant. REUTERS/Eli Hartman/File Photo",
+        ),
+        (
+            "A crowd in Boston. (AP Photo/Jenny Kane, File) Read More",
+            "A crowd in Boston. (AP Photo/Jenny Kane, File)",
+        ),
+        ("1 / 15 Devotees throw coloured powder.", "Devotees throw coloured powder."),
+    ],
+)
+def test_caption_chrome(caption: str, cleaned: str) -> None:
+    story = ["Container traffic at the port rose 4% in May, the harbour authority said on Tuesday."]
+    assert clean_records(_page(story).with_columns(caption=pl.lit(caption)))["caption"][0] == cleaned
+
+
+def test_time_stamp_words_left_without_their_times_leave_a_page() -> None:
+    story = "Container traffic at the port rose 4% in May, the harbour authority said on Tuesday."
+    assert clean_records(_page(["Posted , updated", story]))["paragraphs"][0].to_list() == [story]
