@@ -277,10 +277,29 @@ def figure_caption(tree: Any) -> str | None:
     return None
 
 
+_MONTH_DAY_YEAR = re.compile(
+    r"\b(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
+    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+(\d{1,2}),\s+((?:19|20)\d\d)\b"
+)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
 def _unless_year_only(found: datetime | None, text: str) -> datetime | None:
-    """htmldate's date, unless it is a 1 January that the page never writes: a year alone (``© 2025``)."""
+    """htmldate's date, unless it is a 1 January that the page never writes: a year alone (``© 2025``).
+
+    In that case the page's first written date of that year (``Feb. 28, 2024``, AP's style, which htmldate
+    reads as the year alone) is taken instead, if it has one.
+    """
     if found is None or (found.month, found.day) != (1, 1) or _JANUARY_FIRST.search(text):
         return found
+    for match in _MONTH_DAY_YEAR.finditer(text):
+        if int(match.group(3)) == found.year:
+            try:
+                return datetime(
+                    found.year, _MONTHS.index(match.group(1)[:3].lower()) + 1, int(match.group(2))
+                )
+            except ValueError:
+                continue
     return None
 
 

@@ -401,6 +401,7 @@ def _page(head: str, footer: str = "") -> bytes:
         ),
         ("", "Harbour Wire &copy; 2025", None),
         ('<meta name="date" content="2025-01-01">', "Harbour Wire &copy; 2025", datetime(2025, 1, 1)),
+        ("", "Published Feb. 28, 2025. Harbour Wire &copy; 2025", datetime(2025, 2, 28)),
     ],
 )
 def test_html_publication_time(head: str, footer: str, expected: datetime | None) -> None:
