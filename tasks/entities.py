@@ -696,8 +696,11 @@ def _persons(pieces: pl.DataFrame, titled: pl.DataFrame) -> pl.DataFrame:
 
 
 def _person_of(chunk: pl.Expr) -> pl.Expr:
-    """The person in "Joseph Liro of S.G. Warburg and Co.": two or three name tokens before "of"."""
-    left = chunk.str.extract(rf"^({_NAME_TOKEN}(?: {_NAME_TOKEN}){{1,2}}) of ", 1)
+    """The person in "Joseph Liro of S.G. Warburg and Co." or "Analyst Clive Black of Shore Capital": two or
+    three name tokens before "of", after a role."""
+    left = chunk.str.replace(rf"^(?:{_ROLES}) ", "").str.extract(
+        rf"^({_NAME_TOKEN}(?: {_NAME_TOKEN}){{1,2}}) of ", 1
+    )
     return pl.when(~left.str.contains(rf"(?:^| )(?:{_ORG_WORDS}|{_ROLES}|{_MONTHS_DAYS})(?: |$)")).then(left)
 
 

@@ -62,6 +62,11 @@ def test_schema_and_empty_input() -> None:
         ('"We will win this fight," Nato leaders said in a declaration.', "NATO"),
         ('Nato leaders urged China "to cease all material support to Russia."', "NATO"),
         ('"We will win this fight," said Joseph Liro of S.G. Warburg and Co.', "Joseph Liro"),
+        ('"Tesco is in good shape," said analyst Clive Black of Shore Capital.', "Clive Black"),
+        (
+            '"Tesco is in good shape," said Analyst Clive Black of Shore Capital. "Sales rose," he said.',
+            "Clive Black",
+        ),
         ('"The water came up so fast," said Pontypridd resident Gaynor Jones.', "Gaynor Jones"),
         ('"We will win this fight," said Tesla chief executive Elon Musk.', "Elon Musk"),
         (
