@@ -110,6 +110,12 @@ def _segments(articles: pl.DataFrame) -> pl.DataFrame:
     close elsewhere; an opening mark with no closing one ends at the next opening mark or at the end of the
     paragraph, where it may go on into the next paragraph.
     """
+    german = articles.select(pl.col("body").str.contains("[„»]").fill_null(False)).to_series().arg_true()
+    if german.len():
+        bodies = articles["body"].clone()
+        articles = articles.with_columns(
+            bodies.scatter(german, articles[german].select(_english_marks(pl.col("body"))).to_series())
+        )
     marked = (
         pl.col("para")
         .str.replace_all(_OPENING, "\x01")
@@ -118,9 +124,7 @@ def _segments(articles: pl.DataFrame) -> pl.DataFrame:
         .str.replace_all('"', "\x02", literal=True)
     )
     pieces = (
-        articles.select(
-            "art", "article_id", para=_english_marks(pl.col("body").fill_null("")).str.split("\n\n")
-        )
+        articles.select("art", "article_id", para=pl.col("body").fill_null("").str.split("\n\n"))
         .with_columns(p=pl.int_ranges(pl.col("para").list.len(), dtype=pl.Int32))
         .explode(["para", "p"])
         .filter(pl.col("para").str.contains(_QUOTE_MARKS) | (pl.col("p") == 0))

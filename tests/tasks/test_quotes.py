@@ -232,3 +232,13 @@ def test_german_quote_marks(body: str) -> None:
 def test_french_guillemets() -> None:
     body = "\u00ab Nous ne c\u00e9derons pas sur ce point \u00bb, a d\u00e9clar\u00e9 le ministre."
     assert [quote for quote, _ in _pairs(body)] == ["Nous ne c\u00e9derons pas sur ce point"]
+
+
+def test_german_marks_are_read_without_changing_the_articles() -> None:
+    articles = _articles(
+        "\u201eWir werden die Ukraine weiter unterst\u00fctzen\u201c, sagte sie.", "No quotes here."
+    )
+    bodies = articles["body"].to_list()
+    assert [quote for quote, _ in _pairs(*bodies)] == ["Wir werden die Ukraine weiter unterst\u00fctzen"]
+    extract_quotes(articles)
+    assert articles["body"].to_list() == bodies
