@@ -61,9 +61,14 @@ _DESCRIBED_AS = (
 )
 """What a speaker is called between two names: "said Pontypridd resident Gaynor Jones"."""
 _AFTER_VERB_FIRST = (
-    rf"^[\s,]*(?:{SPEECH_VERBS}|according to)\s+((?:[a-z'’]+\s+){{0,4}}(?:{CHUNK_PATTERN}"
-    rf"(?:\s+(?:[a-z'’-]+\s+){{0,2}}{_DESCRIBED_AS}\s+{CHUNK_PATTERN})?|{_PRONOUN}\b))"
+    rf"^[\s,]*(?:{SPEECH_VERBS}|according to)\s+((?:[a-z'’]+\s+){{0,4}}(?:{CHUNK_PATTERN}|{_PRONOUN}\b))"
 )
+_AFTER_VERB_DESCRIBED = (
+    rf"^[\s,]*(?:{SPEECH_VERBS}|according to)\s+(?:[a-z'’]+\s+){{0,4}}{CHUNK_PATTERN}"
+    rf"\s+((?:[a-z'’-]+\s+){{1,3}}{CHUNK_PATTERN})"
+)
+"""The words after the first name, when a lowercase description and a second name follow it; whether the
+description is one (:data:`_DESCRIBED_AS`) is asked of those few words only, not of every quote's text."""
 _BEFORE = rf"(?s)^(.*?)\s*\b{_ADVERB}{_VERB}\b[^.!?]{{0,60}}$"
 _BEFORE_ACCORDING = r"(?s)\b[Aa]ccording\s+to\s+([^.!?\n]{1,100}?)[\s,:]*$"
 """``According to X, "..."``: the attribution before the quote."""
@@ -190,7 +195,11 @@ def _speaker_phrase(quotes: pl.DataFrame) -> pl.DataFrame:
     """The words naming each quote's speaker, and whether the sentence attributes the quote at all."""
     ends_sentence = pl.col("quote").str.strip_chars_end().str.contains(r"\.[’']?$")
     after_first = pl.col("after").str.extract(_AFTER_SPEAKER_FIRST, 1)
-    after_verb = pl.col("after").str.extract(_AFTER_VERB_FIRST, 1)
+    second_name = pl.col("after").str.extract(_AFTER_VERB_DESCRIBED, 1)
+    described = pl.when(second_name.str.contains(rf"^(?:[a-z'’-]+\s+){{0,2}}{_DESCRIBED_AS}\s")).then(
+        second_name
+    )
+    after_verb = pl.coalesce(described, pl.col("after").str.extract(_AFTER_VERB_FIRST, 1))
     before_tail = pl.col("before").str.replace(_SENTENCE_START, "")
     before_phrase = pl.coalesce(
         before_tail.str.extract(_BEFORE, 1), before_tail.str.extract(_BEFORE_ACCORDING, 1)
