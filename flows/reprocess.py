@@ -36,9 +36,10 @@ from warehouse.lock import writer_lock
 from warehouse.register import article_table_root
 
 SELECTION_SQL = """
-SELECT f.file_uri, f.record_key, f.sha256, f.article_id, any_value(f.size_bytes) AS size_bytes
+SELECT f.file_uri, f.record_key, f.sha256, f.article_id, any_value(f.size_bytes) AS size_bytes,
+       max(f.mtime_ns) AS mtime_ns, any_value(a.source) AS source
 FROM ingested_files AS f
-JOIN articles AS a USING (article_id)
+JOIN articles AS a ON a.article_id = f.article_id AND a.content_hash = f.sha256
 WHERE f.status = 'ingested'
   AND f.record_key IS NOT NULL
   AND (CAST(? AS VARCHAR) IS NULL OR a.source = ?)
@@ -49,7 +50,11 @@ GROUP BY ALL
 
 
 def _listing(selected: pl.DataFrame) -> pl.DataFrame:
-    files = selected.group_by("file_uri", maintain_order=True).agg(pl.col("size_bytes").max())
+    """The selected articles' files as a listing, with the source and file time they were ingested with
+    (an article's ``source`` and a ``published_at`` taken from the file's time come from these)."""
+    files = selected.group_by("file_uri", maintain_order=True).agg(
+        pl.col("size_bytes").max(), pl.col("mtime_ns").max(), pl.col("source").drop_nulls().first()
+    )
     return files.select(
         pl.col("file_uri").alias("uri"),
         pl.col("file_uri")
@@ -58,9 +63,9 @@ def _listing(selected: pl.DataFrame) -> pl.DataFrame:
         )
         .alias("path"),
         pl.col("size_bytes").fill_null(0),
-        pl.lit(0, pl.Int64()).alias("mtime_ns"),
+        pl.col("mtime_ns").fill_null(0).cast(pl.Int64()),
         pl.lit("new").alias("change"),
-        pl.lit(None, pl.String()).alias("source"),
+        pl.col("source").cast(pl.String()),
     )
 
 

@@ -104,7 +104,10 @@ def test_maintenance_compacts_and_keeps_results_and_reprocess_rebuilds(tmp_path:
     data = tmp_path / "data"
     for folder in ("wire", "features"):
         ingest(sources=[str(SAMPLES / folder)], data_dir=str(data), batch_size=2)
-    query = "SELECT article_id, title, body, story_id, tone FROM articles ORDER BY article_id"
+    query = (
+        "SELECT article_id, source, published_at, published_at_source, title, body, story_id, tone "
+        "FROM articles ORDER BY article_id"
+    )
     before = sql(data, query)
     files_before = sql(data, "SELECT count(*) FROM ducklake_list_files('lake', 'articles')")[0][0]
     report = maintenance(data_dir=str(data), retention_days=0)
@@ -157,6 +160,7 @@ def test_reprocess_after_an_enrichment_change_updates_only_the_selected_rows(
     for article, row in after.items():
         old = before[article]
         if article in wire:
+            assert row[1] == old[1] == "wire"
             assert row[2] == pytest.approx(old[2] + 100.0)
             assert row[3] == "9.9.9-test" and row[4] == result["run_id"]
             assert row[5:] == old[5:]
