@@ -12,19 +12,14 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
+from tasks.months import MONTH_ABBREVIATIONS
 from tasks.parse_text import DATE_PARAGRAPH_RE, RELATED_RE, TRAILER_RES
 
 _MONTH = (
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il?)?|abr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
-_FOREIGN_MONTH = (
-    r"(?i:janvier|janeiro|januar|enero|gennaio|f[ée]vrier|fevereiro|febrero|februar|febbraio|mars|marzo|m[äa]rz"
-    r"|março|avril|abril|aprile|mai|maio|mayo|maggio|juin|junio|juni|junho|giugno|juillet|julio|juli|julho"
-    r"|luglio|ao[uû]t|agosto|septembre|septiembre|setiembre|settembre|setembro|octobre|octubre|oktober"
-    r"|ottobre|outubro|novembre|noviembre|novembro|d[ée]cembre|diciembre|dezember|dicembre|dezembro"
-    r"|f[ée]vr?|avr|juil|d[ée]c|ene|abr|ago|dic|okt|dez|mär)\.?"
-)
+_FOREIGN_MONTH = rf"(?i:{'|'.join(sorted(MONTH_ABBREVIATIONS, key=len, reverse=True))})\.?"
 """French, Spanish, German, Italian and Portuguese month names and abbreviations, read next to a day."""
 _DATE = (
     rf"(?:{_MONTH}(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?|\d{{1,2}}\.?\s+(?:{_MONTH}|{_FOREIGN_MONTH})"

@@ -23,6 +23,8 @@ from typing import Final
 
 import polars as pl
 
+from tasks.months import MONTH_ABBREVIATIONS
+
 DATELINE_GRACE: Final = timedelta(days=2)
 
 _MONTH_NAMES: Final = (
@@ -53,31 +55,10 @@ _MONTH_NUMBERS: Final = {
 }
 """English month names by their first three letters, and Spanish, German or Portuguese ones that differ."""
 _WHOLE_MONTH_NAMES: Final = {
-    "juin": 6,
-    "juil": 7,
-    "juillet": 7,
-    "février": 2,
-    "fevrier": 2,
-    "fév": 2,
-    "févr": 2,
-    "fevereiro": 2,
-    "avril": 4,
-    "avr": 4,
-    "août": 8,
-    "aout": 8,
-    "décembre": 12,
-    "déc": 12,
-    "gennaio": 1,
-    "maggio": 5,
-    "giugno": 6,
-    "luglio": 7,
-    "settembre": 9,
-    "setiembre": 9,
-    "setembro": 9,
-    "ottobre": 10,
-    "outubro": 10,
+    name: _MONTH_NUMBERS[english.lower()] for name, english in MONTH_ABBREVIATIONS.items()
 }
-"""Month names whose first three letters are another month's or none (French, Italian, Portuguese)."""
+"""Every month name and abbreviation the feed dates know, by its number (``juin`` and ``juillet`` share
+their first three letters)."""
 _WEEKDAY_NUMBERS: Final = {
     "monday": 1,
     "tuesday": 2,

@@ -15,6 +15,7 @@ import lxml.html
 from feedparser.datetimes import _parse_date as feedparser_parse_date
 from lxml import etree
 
+from tasks.months import MONTH_ABBREVIATIONS
 from tasks.schema import RECORDS_SCHEMA
 
 Record = dict[str, Any]
@@ -105,27 +106,6 @@ def iso639_1(value: Any) -> str | None:
     return _ISO639_3.get(head)
 
 
-_MONTHS = {
-    "jan": "Jan", "janv": "Jan", "janeiro": "Jan", "enero": "Jan", "ene": "Jan", "januar": "Jan",
-    "janvier": "Jan", "gen": "Jan", "gennaio": "Jan", "jän": "Jan", "jänner": "Jan",
-    "feb": "Feb", "fev": "Feb", "fevereiro": "Feb", "febrero": "Feb", "februar": "Feb", "févr": "Feb",
-    "fevr": "Feb", "février": "Feb", "febbraio": "Feb",
-    "mar": "Mar", "mär": "Mar", "mrz": "Mar", "março": "Mar", "marco": "Mar", "marzo": "Mar",
-    "märz": "Mar", "mars": "Mar",
-    "abr": "Apr", "abril": "Apr", "avr": "Apr", "avril": "Apr", "apr": "Apr", "aprile": "Apr",
-    "mai": "May", "maio": "May", "mayo": "May", "may": "May", "mag": "May", "maggio": "May",
-    "jun": "Jun", "junho": "Jun", "junio": "Jun", "juni": "Jun", "juin": "Jun", "giu": "Jun", "giugno": "Jun",
-    "jul": "Jul", "julho": "Jul", "julio": "Jul", "juli": "Jul", "juil": "Jul", "juillet": "Jul",
-    "lug": "Jul", "luglio": "Jul",
-    "ago": "Aug", "agosto": "Aug", "aug": "Aug", "august": "Aug", "août": "Aug", "aout": "Aug",
-    "set": "Sep", "setembro": "Sep", "settembre": "Sep", "sep": "Sep", "sept": "Sep", "septiembre": "Sep",
-    "september": "Sep", "septembre": "Sep",
-    "out": "Oct", "outubro": "Oct", "oct": "Oct", "octubre": "Oct", "okt": "Oct", "oktober": "Oct",
-    "octobre": "Oct", "ott": "Oct", "ottobre": "Oct",
-    "nov": "Nov", "novembro": "Nov", "noviembre": "Nov", "november": "Nov", "novembre": "Nov",
-    "dez": "Dec", "dezembro": "Dec", "dic": "Dec", "diciembre": "Dec", "dezember": "Dec", "déc": "Dec",
-    "dec": "Dec", "décembre": "Dec", "dicembre": "Dec",
-}  # fmt: skip
 _WEEKDAY_PREFIX = re.compile(r"^\s*[^\W\d]+\.?,\s*")
 _WORD = re.compile(r"[^\W\d_]+\.?")
 _EPOCH_MS = 100_000_000_000
@@ -147,7 +127,7 @@ def _plausible(moment: datetime | None) -> datetime | None:
 def _english_months(text: str) -> str:
     def swap(match: re.Match[str]) -> str:
         word = match.group(0).rstrip(".")
-        return _MONTHS.get(word.lower(), match.group(0))
+        return MONTH_ABBREVIATIONS.get(word.lower(), match.group(0))
 
     return _WORD.sub(swap, _WEEKDAY_PREFIX.sub("", text))
 

@@ -281,7 +281,6 @@ _MONTH_DAY_YEAR = re.compile(
     r"\b(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
     r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?\s+(\d{1,2}),\s+((?:19|20)\d\d)\b"
 )
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def _unless_year_only(found: datetime | None, text: str) -> datetime | None:
@@ -292,14 +291,10 @@ def _unless_year_only(found: datetime | None, text: str) -> datetime | None:
     """
     if found is None or (found.month, found.day) != (1, 1) or _JANUARY_FIRST.search(text):
         return found
-    for match in _MONTH_DAY_YEAR.finditer(text):
-        if int(match.group(3)) == found.year:
-            try:
-                return datetime(
-                    found.year, _MONTHS.index(match.group(1)[:3].lower()) + 1, int(match.group(2))
-                )
-            except ValueError:
-                continue
+    for month, day, year in _MONTH_DAY_YEAR.findall(text):
+        written = parse_datetime(f"{day} {month[:3]} {year}") if int(year) == found.year else None
+        if written is not None:
+            return written
     return None
 
 
