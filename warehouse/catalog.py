@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from importlib import resources
@@ -170,18 +171,23 @@ def quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
-def attach_sql(settings: Settings, read_only: bool) -> str:
+def attach_sql(settings: Settings, read_only: bool, catalog: str | None = None) -> str:
     """ATTACH the lake, its data path taken from the settings, so a data dir can be moved or copied."""
     options = [f"DATA_PATH '{quoted(settings.lake_path)}'", "OVERRIDE_DATA_PATH true"]
     if read_only:
         options.insert(0, "READ_ONLY")
-    return f"ATTACH 'ducklake:{quoted(settings.catalog)}' AS {LAKE} ({', '.join(options)})"
+    return f"ATTACH 'ducklake:{quoted(catalog or settings.catalog)}' AS {LAKE} ({', '.join(options)})"
+
+
+def sqlite_catalog_path(settings: Settings) -> Path | None:
+    if settings.catalog.startswith("sqlite:"):
+        return Path(settings.catalog.removeprefix("sqlite:"))
+    return None
 
 
 def catalog_exists(settings: Settings) -> bool:
-    if settings.catalog.startswith("sqlite:"):
-        return Path(settings.catalog.removeprefix("sqlite:")).is_file()
-    return True
+    path = sqlite_catalog_path(settings)
+    return path is None or path.is_file()
 
 
 def _declared_columns(ddl: str) -> tuple[str, list[tuple[str, str]]]:
@@ -277,16 +283,51 @@ def create_views(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"COMMENT ON VIEW {view} IS '{digest}'")
 
 
-def _attach_and_define(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    attached = {name for (name,) in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
-    if LAKE not in attached:
-        con.execute(attach_sql(settings, read_only=False))
+def _define(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"USE {LAKE}")
     with transaction(con):
         migrate_tables(con)
         split_article_signatures(con)
         partition_tables(con)
         create_views(con)
+
+
+def _attach_and_define(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    attached = {name for (name,) in con.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
+    if LAKE not in attached:
+        con.execute(attach_sql(settings, read_only=False))
+    _define(con)
+
+
+def create_sqlite_catalog(settings: Settings) -> None:
+    """Build a new SQLite catalog whole, then give it its name, so no reader ever sees half of one.
+
+    Created in place, the file would exist before DuckLake's metadata and our tables are in it, and a query
+    during the first run would fail on an unfinished warehouse instead of finding none. The catalog is made
+    in a private folder beside its final path and hard-linked there; of writers creating it at once, the
+    first link wins and the others drop their copy. Nothing is done when the catalog exists.
+    """
+    path = sqlite_catalog_path(settings)
+    if path is None or path.is_file():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.creating-") as folder:
+        draft = Path(folder) / path.name
+        con = new_connection(settings)
+        try:
+            con.execute(attach_sql(settings, read_only=False, catalog=f"sqlite:{draft}"))
+            _define(con)
+            con.execute("USE memory")
+            con.execute(f"DETACH {LAKE}")
+        finally:
+            con.close()
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        except OSError:
+            if not path.exists():
+                draft.replace(path)
 
 
 def connect_writer(settings: Settings, logger: Logger | None = None) -> duckdb.DuckDBPyConnection:
@@ -298,6 +339,7 @@ def connect_writer(settings: Settings, logger: Logger | None = None) -> duckdb.D
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if not is_remote(settings.lake_path):
         Path(settings.lake_path).mkdir(parents=True, exist_ok=True)
+    create_sqlite_catalog(settings)
     con = new_connection(settings)
     try:
         limit_memory(con, settings)
@@ -339,11 +381,19 @@ def connect_reader(settings: Settings) -> duckdb.DuckDBPyConnection:
         )
     con = new_connection(settings)
     try:
-        con.execute(attach_sql(settings, read_only=True))
-    except duckdb.Error as error:
-        if "readonly database" not in str(error) or not roll_back_interrupted_catalog(settings):
-            raise
-        con.execute(attach_sql(settings, read_only=True))
+        try:
+            con.execute(attach_sql(settings, read_only=True))
+        except duckdb.Error as error:
+            if "creating a new DuckLake is explicitly disabled" in str(error):
+                raise WarehouseMissingError(
+                    f"no warehouse in {settings.catalog} yet: run `newsflow ingest` first"
+                ) from None
+            if "readonly database" not in str(error) or not roll_back_interrupted_catalog(settings):
+                raise
+            con.execute(attach_sql(settings, read_only=True))
+    except BaseException:
+        con.close()
+        raise
     con.execute(f"USE {LAKE}")
     search_index = (settings.data_dir / "search.duckdb").resolve()
     if search_index.is_file():

@@ -750,8 +750,6 @@ def concurrency_trial(
                     duplicate_reads += int(total != distinct)
             except Exception as error:
                 text = str(error)
-                if "Catalog Error" in text and "does not exist" in text and not counts:
-                    continue
                 errors.append(f"{type(error).__name__}: {text.splitlines()[0] if text else ''}")
             time.sleep(0.02)
 

@@ -8,13 +8,15 @@ from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
+import warehouse.catalog
 from newsflow.settings import load_settings
 from tasks.near_duplicates import compute_signatures, sketch_rows
 from tasks.stories import story_tables
-from warehouse.catalog import connect_writer, reader
+from warehouse.catalog import WarehouseMissingError, connect_writer, reader
 
 
 def test_writer_adds_columns_that_newer_definitions_declare(isolated_settings: Path) -> None:
@@ -131,3 +133,34 @@ def test_writer_moves_old_signature_rows_into_sketches_and_anchors(
         stored = con.execute(f"SELECT * FROM {table}").pl()
         assert stored.sort(stored.columns).equals(frame.sort(frame.columns)), table
     con.close()
+
+
+def test_a_new_catalog_appears_whole_under_its_name(
+    isolated_settings: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings()
+    catalog = Path(settings.catalog.removeprefix("sqlite:"))
+    seen_while_defining: list[bool] = []
+    define = warehouse.catalog._define
+
+    def watched_define(con: duckdb.DuckDBPyConnection) -> None:
+        seen_while_defining.append(catalog.exists())
+        define(con)
+
+    monkeypatch.setattr(warehouse.catalog, "_define", watched_define)
+    connect_writer(settings).close()
+    assert seen_while_defining[0] is False
+    assert [path.name for path in catalog.parent.iterdir() if path.name.startswith(".")] == []
+    with reader(settings) as con:
+        assert con.execute("SELECT count(*) FROM articles").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM daily_articles").fetchone() == (0,)
+
+
+def test_a_catalog_file_without_a_lake_in_it_is_no_warehouse(isolated_settings: Path) -> None:
+    settings = load_settings()
+    catalog = Path(settings.catalog.removeprefix("sqlite:"))
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(catalog)) as unfinished:
+        unfinished.execute("CREATE TABLE placeholder (x INTEGER)")
+    with pytest.raises(WarehouseMissingError, match="run `newsflow ingest` first"), reader(settings):
+        pass
