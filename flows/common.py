@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +62,15 @@ class RunCounts:
     )
     """Mentions per entity over the run's new articles, summed batch by batch."""
     quarantined_examples: list[tuple[str, str]] = field(default_factory=list)
+
+    def copy(self) -> RunCounts:
+        """A copy to restore when a batch fails, so a failed run's row counts only what it committed."""
+        return replace(
+            self,
+            quarantine_reasons=dict(self.quarantine_reasons),
+            by_source=dict(self.by_source),
+            quarantined_examples=list(self.quarantined_examples),
+        )
 
     def totals(self) -> dict[str, int]:
         """The counts ``newsflow ingest --json`` prints, and ``skipped``."""

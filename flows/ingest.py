@@ -168,13 +168,33 @@ def _register_prepared(
 ) -> pl.DataFrame:
     """Identify, write and register one prepared batch, and hand what it wrote to the search index.
 
+    The run's counts take the batch's files and articles only when its commit succeeds, with the skipped
+    files' rows (``pending_rows``) that go into the first batch's commit.
+
     Returns the content hashes known afterwards.
     """
+    before = run.counts.copy()
+    try:
+        return _register(con, settings, run, pending, known_hashes, pending_rows, search)
+    except BaseException:
+        run.counts = before
+        raise
+
+
+def _register(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    run: RunState,
+    pending: PendingBatch,
+    known_hashes: pl.DataFrame,
+    pending_rows: pl.DataFrame | None,
+    search: SearchIndexFeed | None,
+) -> pl.DataFrame:
     fetched = pending.fetched.result()
     enriched = pending.enriched.result()
     unchanged = fetched.filter(same_bytes_as_before(fetched)).height
     run.counts.files_unchanged += unchanged
-    run.counts.files_new -= unchanged
+    run.counts.files_new += fetched.height - unchanged
     records = enriched.articles
     with transaction(con):  # the batch's reads share one catalog snapshot instead of looking one up each
         with timing.timed("identify"):
@@ -191,6 +211,7 @@ def _register_prepared(
     manifest = _manifest_rows(identified.filter(pl.col("status") != "unchanged"), run.run_id, ingested_at)
     if pending_rows is not None:
         manifest = pl.concat([pending_rows, manifest], how="vertical_relaxed")
+        _count_skipped(run, pending_rows)
     run.counts.articles_written += articles.height
     register_batch(
         con,
@@ -205,6 +226,11 @@ def _register_prepared(
     if search is not None:
         search.add(articles)
     return pl.concat([known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed")
+
+
+def _count_skipped(run: RunState, skipped_rows: pl.DataFrame) -> None:
+    run.counts.skipped += skipped_rows.height
+    run.counts.files_new += skipped_rows.height
 
 
 def _report_progress(logger: Any, run: RunState, settings: Settings, total: int, number: int) -> None:
@@ -302,11 +328,9 @@ def ingest(
             counts = run.counts
             counts.files_seen = plan.height
             counts.files_unchanged = plan.filter(pl.col("change") == "unchanged").height
-            counts.files_new = counts.files_seen - counts.files_unchanged
             newly_skipped = plan.filter(
                 pl.col("skip_reason").is_not_null() & (pl.col("change") != "unchanged")
             )
-            counts.skipped = newly_skipped.height
             pending: pl.DataFrame | None = _skipped_rows(newly_skipped, run.run_id, utc_now())
             todo = plan.filter(pl.col("skip_reason").is_null() & (pl.col("change") != "unchanged"))
             progress.report(0, todo.height)
@@ -339,6 +363,8 @@ def ingest(
                     refresh.removed,
                 )
             run.stage_seconds = timing.take()
+            if pending is not None:
+                _count_skipped(run, pending)
             register_batch(
                 con,
                 article_files=[],

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from prefect.testing.utilities import prefect_test_harness
 
+import flows.ingest
 from flows.ingest import ingest
 from newsflow.settings import load_settings
 from warehouse.catalog import connect_reader
@@ -216,3 +217,29 @@ def test_a_feed_listing_an_entry_twice_gives_one_article(tmp_path: Path) -> None
 
     found = search_articles(load_settings(data_dir=data), "eclipse tourism", limit=5).to_pylist()
     assert [row["title"] for row in found] == ["Iceland braces for eclipse tourism"]
+
+
+def test_a_failed_run_counts_only_the_batches_it_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    written: list[int] = []
+    write = flows.ingest.write_partitions
+
+    def write_twice(articles: Any, *args: Any) -> Any:
+        if len(written) == 2:
+            raise OSError("disk full")
+        written.append(articles.height)
+        return write(articles, *args)
+
+    monkeypatch.setattr(flows.ingest, "write_partitions", write_twice)
+    with pytest.raises(OSError, match="disk full"):
+        ingest(sources=[str(SAMPLES / "wire")], data_dir=str(data), batch_size=1)
+    ((state, seen, new, articles, skipped, error),) = sql(
+        data,
+        "SELECT state, files_seen, files_new, articles_written, skipped, error FROM ingest_runs",
+    )
+    assert (state, seen, error) == ("failed", 5, "OSError: disk full")
+    assert sql(data, "SELECT count(*) FROM ingested_files") == [(new,)]
+    assert sql(data, "SELECT count(*) FROM ingested_files WHERE status = 'skipped'") == [(skipped,)] == [(1,)]
+    assert (new, articles) == (3, 2) == (3, sum(written))
