@@ -310,7 +310,7 @@ def _megabytes(size: int) -> str:
 
 
 def _too_large(size: int, limit: int) -> str:
-    return f"file too large: {_megabytes(size)} over the {_megabytes(limit)} limit"
+    return f"file too large: {_megabytes(size)} over the {_megabytes(limit)} limit (max_file_bytes)"
 
 
 def _grew(limit: int) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 import polars as pl
 
 from tasks.decode import decode_bytes
-from tasks.formats.archives import MB, ArchiveLimits, gunzip, inner_name, unzip
+from tasks.formats.archives import MB, ArchiveLimits, gunzip, inner_name, untar, unzip
 from tasks.formats.common import Blob, Record, new_record, quarantined, sha256_hex
 from tasks.formats.feeds import rss_atom_records
 from tasks.formats.html import html_records
@@ -51,7 +51,7 @@ def _top_level_blob(row: dict[str, Any]) -> Blob:
 def _unpack(blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
     """The non-archive blobs in ``blob`` (``blob`` itself when it is no archive) and refusals, in order."""
     kind = sniff(blob.name, blob.raw)
-    if kind not in ("gzip", "zip"):
+    if kind not in ("gzip", "zip", "tar"):
         blob.kind = kind
         return [blob]
     if blob.depth >= limits.max_depth:
@@ -71,7 +71,7 @@ def _unpack(blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
         )
         return _unpack(inner, limits)
     found: list[Blob | Record] = []
-    for member in unzip(blob, limits):
+    for member in (unzip if kind == "zip" else untar)(blob, limits):
         found.extend(_unpack(member, limits) if isinstance(member, Blob) else [member])
     return found
 

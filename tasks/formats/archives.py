@@ -1,16 +1,18 @@
-"""gzip and zip containers, opened in memory with limits against decompression bombs."""
+"""gzip, zip and tar containers, opened in memory with limits against decompression bombs."""
 
 from __future__ import annotations
 
 import io
 import posixpath
 import re
+import tarfile
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from tasks.formats.common import Blob, Record, quarantined, sha256_hex
+from tasks.formats.sniff import TAR_HEADER_PROBE_BYTES, is_tar
 
 MB = 1024 * 1024
 
@@ -20,12 +22,13 @@ class ArchiveLimits:
     """How much an archive may unpack to.
 
     Attributes:
-        max_member_bytes: largest uncompressed member (or gzip content).
-        max_archive_bytes: largest total uncompressed size of one zip's members.
+        max_member_bytes: largest uncompressed member (or gzip content, unless the content is a tar).
+        max_archive_bytes: largest total uncompressed size of one zip's or tar's members, and of a
+            gzipped tar.
         max_ratio: largest uncompressed/compressed ratio, checked once a member passes ``ratio_floor_bytes``.
         ratio_floor_bytes: members smaller than this are never judged by their ratio.
         max_depth: archives inside archives, counting the outermost one.
-        max_members: zip members read per archive.
+        max_members: zip or tar members read per archive.
     """
 
     max_member_bytes: int = 10 * MB
@@ -48,8 +51,22 @@ def inner_name(name: str) -> str:
     return name[:-3] if lowered.endswith(".gz") else name
 
 
+def gzips_a_tar(raw: bytes) -> bool:
+    """Whether a gzip stream's content starts with a tar header (``.tar.gz``, ``.tgz``, whatever its name)."""
+    try:
+        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, TAR_HEADER_PROBE_BYTES)
+    except zlib.error:
+        return False
+    return is_tar(head)
+
+
 def gunzip(raw: bytes, limits: ArchiveLimits) -> tuple[bytes | None, str | None]:
-    """The content of a (possibly multi-member) gzip stream, or a reason it may not or cannot be read."""
+    """The content of a (possibly multi-member) gzip stream, or a reason it may not or cannot be read.
+
+    The content may be ``limits.max_member_bytes`` long, or ``limits.max_archive_bytes`` when it is a tar.
+    """
+    if gzips_a_tar(raw):
+        limits = replace(limits, max_member_bytes=limits.max_archive_bytes)
     out = bytearray()
     data = raw
     while data:
@@ -182,3 +199,83 @@ def unzip(blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
         total += len(data)
         members.append(_member_blob(blob, path, data))
     return members or [quarantined(blob, None, "zip archive holds no files")]
+
+
+def _link_target(info: tarfile.TarInfo) -> str:
+    return f" (to {info.linkname})" if info.linkname else ""
+
+
+def untar(blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
+    """A tar's regular files as blobs, and a quarantined record for each member that may not be read.
+
+    Directories and junk (``._*``, ``__MACOSX``) are passed over; links and device files are refused, never
+    followed. A tar cut short keeps the members before the cut and says where it ended.
+    """
+    try:
+        with tarfile.open(fileobj=io.BytesIO(blob.raw), mode="r:") as archive:
+            members = _tar_members(archive, blob, limits)
+    except (tarfile.TarError, EOFError, ValueError, OSError) as error:
+        return [quarantined(blob, None, f"tar archive is corrupt or truncated: {error}")]
+    return members or [quarantined(blob, None, "tar archive holds no files")]
+
+
+def _tar_members(archive: tarfile.TarFile, blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
+    members: list[Blob | Record] = []
+    total = 0
+    count = 0
+    while True:
+        try:
+            info = archive.next()
+        except (tarfile.TarError, EOFError, ValueError, OSError) as error:
+            read = sum(isinstance(member, Blob) for member in members)
+            reason = f"tar archive is corrupt or truncated after {read} members read: {error}"
+            members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#truncated"))
+            break
+        if info is None:
+            if archive.offset >= len(blob.raw) or blob.raw[archive.offset : archive.offset + 1024].strip(
+                b"\0"
+            ):
+                read = sum(isinstance(member, Blob) for member in members)
+                reason = f"tar archive is truncated after {read} members read: it has no end marker"
+                members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#truncated"))
+            break
+        path = safe_member_path(info.name)
+        if info.isdir() or _is_junk(path):
+            continue
+        count += 1
+        placeholder = _member_blob(blob, path, b"")
+        if count > limits.max_members:
+            reason = f"tar archive has more than {limits.max_members} members; the rest were not read"
+            members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#more-members"))
+            break
+
+        def refuse(reason: str, member: Blob = placeholder) -> None:
+            members.append(quarantined(member, None, reason, sha256=None))
+
+        if info.issym() or info.islnk():
+            refuse(f"tar member is a link{_link_target(info)}; links are not followed")
+            continue
+        if not info.isreg():
+            refuse("tar member is not a regular file (a device, FIFO or other special file)")
+            continue
+        if info.size > limits.max_member_bytes:
+            refuse(
+                f"tar member exceeds size limit ({_size(info.size)}, the limit is "
+                f"{_size(limits.max_member_bytes)})"
+            )
+            continue
+        if total + info.size > limits.max_archive_bytes:
+            refuse(f"tar archive exceeds its total size limit ({_size(limits.max_archive_bytes)}); not read")
+            continue
+        try:
+            handle = archive.extractfile(info)
+            data = handle.read() if handle is not None else b""
+        except (tarfile.TarError, EOFError, ValueError, OSError) as error:
+            refuse(f"tar member is corrupt or unreadable: {error}")
+            continue
+        if len(data) < info.size:
+            refuse(f"tar member is truncated ({_size(len(data))} of {_size(info.size)})")
+            continue
+        total += len(data)
+        members.append(_member_blob(blob, path, data))
+    return members

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Literal
 
-Kind = Literal["gzip", "zip", "html", "feed", "xml", "json", "text", "binary"]
+Kind = Literal["gzip", "zip", "tar", "html", "feed", "xml", "json", "text", "binary"]
 
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "PDF document"),
@@ -39,6 +39,14 @@ def suffix(name: str) -> str:
     """The lower-cased last extension of ``name`` including the dot, or ``''``."""
     base = name.rsplit("/", 1)[-1]
     return "." + base.rsplit(".", 1)[1].lower() if "." in base.strip(".") else ""
+
+
+TAR_HEADER_PROBE_BYTES = 262
+
+
+def is_tar(raw: bytes) -> bool:
+    """Whether ``raw`` starts with a POSIX (ustar, pax) or GNU tar header: ``ustar`` at offset 257."""
+    return raw[257:TAR_HEADER_PROBE_BYTES] == b"ustar"
 
 
 def binary_description(raw: bytes) -> str | None:
@@ -93,6 +101,8 @@ def sniff(name: str, raw: bytes) -> Kind:
         return "gzip"
     if raw.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
+    if is_tar(raw):
+        return "tar"
     if binary_description(raw) is not None:
         return "binary"
     ext = suffix(name)

@@ -64,7 +64,7 @@ def test_local_reads_quarantine_large_growing_and_missing_files(tmp_path: Path) 
 
     assert list(fetched.columns[: len(RAW_SCHEMA)]) == list(RAW_SCHEMA)
     assert fetched.select("path", "quarantine_reason").rows() == [
-        (str(big), "file too large: 0.0 MB over the 0.0 MB limit"),
+        (str(big), "file too large: 0.0 MB over the 0.0 MB limit (max_file_bytes)"),
         (str(grown), "file grew past the 0.0 MB limit while being read"),
         (str(small), "unreadable: No such file or directory"),
     ]

@@ -7,6 +7,7 @@ import html
 import io
 import json
 import re
+import tarfile
 import time
 import zipfile
 from collections import Counter
@@ -542,6 +543,90 @@ def test_nesting_depth_and_corrupt_zip() -> None:
     assert record["quarantine_reason"] == "archive nested too deeply (more than 3 levels)"
     (corrupt,) = explode(("file:///land/corrupt.zip", _zip({"a.txt": b"x"})[:30]))
     assert corrupt["quarantine_reason"].startswith("zip archive is corrupt or truncated")
+
+
+def _tar(members: dict[str, bytes], links: dict[str, str] | None = None) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        folder = tarfile.TarInfo("news")
+        folder.type = tarfile.DIRTYPE
+        archive.addfile(folder)
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        for name, target in (links or {}).items():
+            link = tarfile.TarInfo(name)
+            link.type = tarfile.SYMTYPE
+            link.linkname = target
+            archive.addfile(link)
+    return buffer.getvalue()
+
+
+def test_tar_members_become_records_gzipped_or_not() -> None:
+    members = {
+        "news/ete.html": PAGE,
+        "news/story.txt": b"Tarred headline\n\nA tarred story with a sidecar.\n",
+        "news/story.json": json.dumps({"url": "https://news.example/tarred"}).encode(),
+        "../../etc/evil.txt": b"Evil headline\n\nA body that tries to escape.\n",
+        "news/._ete.html": b"junk",
+    }
+    raw = _tar(members, links={"news/passwd.txt": "/etc/passwd"})
+    for name, blob in (
+        ("batch.tar", raw),
+        ("batch.tar.gz", gzip.compress(raw)),
+        ("batch.tgz", gzip.compress(raw)),
+    ):
+        records = explode((f"file:///land/{name}", blob))
+        by_uri = {r["uri"]: r for r in records}
+        assert set(by_uri) == {
+            f"file:///land/{name}#news/ete.html",
+            "https://news.example/tarred",
+            f"file:///land/{name}#etc/evil.txt",
+            f"file:///land/{name}#news/story.json",
+            f"file:///land/{name}#news/passwd.txt",
+        }
+        assert by_uri[f"file:///land/{name}#news/story.json"]["raw_format"] == "sidecar"
+        assert by_uri[f"file:///land/{name}#news/ete.html"]["title"] == "Un été à Paris"
+        assert by_uri["https://news.example/tarred"]["title"] == "Tarred headline"
+        assert by_uri[f"file:///land/{name}#news/passwd.txt"]["quarantine_reason"] == (
+            "tar member is a link (to /etc/passwd); links are not followed"
+        )
+        assert all(r["file_uri"] == f"file:///land/{name}" for r in records)
+
+
+def test_a_gzipped_tar_may_be_larger_than_one_member_but_its_members_may_not() -> None:
+    story = b"Headline\n\n" + b"word " * 150
+    raw = gzip.compress(_tar({f"news/{n}.txt": story for n in range(4)} | {"news/big.txt": story * 3}))
+    records = explode(("file:///land/day.tar.gz", raw), max_member_bytes=1024)
+    assert [r["quarantine_reason"] for r in records] == [None] * 4 + [
+        "tar member exceeds size limit (2,280 bytes, the limit is 1,024 bytes)"
+    ]
+    (bomb,) = explode(("file:///land/bomb.txt.gz", gzip.compress(bytes(4096))), max_member_bytes=1024)
+    assert bomb["quarantine_reason"].startswith("gzip content exceeds size limit")
+
+
+@pytest.mark.parametrize(
+    ("cut", "stories", "reason"),
+    [
+        (2600, 2, "tar archive is truncated after 2 members read: it has no end marker"),
+        (3072, 2, "tar archive is corrupt or truncated after 2 members read: unexpected end of data"),
+        (3090, 2, "tar archive is corrupt or truncated after 2 members read: unexpected end of data"),
+        (3200, 3, "tar archive is corrupt or truncated after 3 members read: unexpected end of data"),
+    ],
+)
+def test_a_truncated_tar_keeps_the_members_before_the_cut(cut: int, stories: int, reason: str) -> None:
+    raw = _tar({f"news/{n}.txt": b"Headline %d\n\nBody of story %d.\n" % (n, n) for n in range(3)})
+    records = explode(("file:///land/cut.tar", raw[:cut]))
+    titles = [r["title"] for r in records if r["quarantine_reason"] is None]
+    assert titles == [f"Headline {n}" for n in range(stories)]
+    assert records[-1]["quarantine_reason"] == reason
+    assert records[-1]["record_key"] == "file:///land/cut.tar#truncated"
+
+
+def test_a_whole_tar_has_no_truncation_record() -> None:
+    raw = _tar({f"news/{n}.txt": b"Headline %d\n\nBody of story %d.\n" % (n, n) for n in range(3)})
+    assert [r["quarantine_reason"] for r in explode(("file:///land/whole.tar", raw))] == [None] * 3
 
 
 def test_empty_input() -> None:

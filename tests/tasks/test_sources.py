@@ -269,7 +269,7 @@ def test_http_failures_are_quarantined_in_plain_words(http_server: TestHttpServe
     assert reasons[3] == f"timed out after 0.3 s fetching {urls[3]} after 3 attempts"
     assert reasons[4].startswith(f"connection failed fetching {refused}:")
     assert reasons[4].endswith("after 3 attempts")
-    assert reasons[5] == f"file too large: 0.0 MB over the 0.0 MB limit at {urls[5]}"
+    assert reasons[5] == f"file too large: 0.0 MB over the 0.0 MB limit (max_file_bytes) at {urls[5]}"
     assert reasons[6] == f"response from {urls[6]} larger than the 0.0 MB limit"
     assert fetched["raw"].to_list() == [None] * len(urls)
     assert len(http_server.hits("/missing.txt")) == 1
@@ -415,7 +415,7 @@ def test_s3_single_keys_globs_missing_objects_and_limits(s3_env: str) -> None:
     assert fetched["raw"].to_list() == [b"A\n\nB.\n", None, None, b"{}"]
     assert fetched["quarantine_reason"].to_list() == [
         None,
-        "file too large: 0.0 MB over the 0.0 MB limit",
+        "file too large: 0.0 MB over the 0.0 MB limit (max_file_bytes)",
         f"unreadable: s3://{bucket}/in/gone.txt no longer exists",
         None,
     ]
