@@ -318,6 +318,57 @@ def _load_tree(text: str) -> Any:
         return None
 
 
+_DOMAIN_NAME = re.compile(
+    r"\w[\w-]*(?:[ .](?:com|org|net|info|io|co|uk|de|fr|es|it|at|ch|nl|be|cl|ar|mx|br|au|ca|ru|pl|pt|se"
+    r"|dk|fi|jp|news|tv))+",
+    re.IGNORECASE,
+)
+_NOT_AN_AUTHOR = re.compile(
+    r"\b(?:log(?:ged)? ?in|logged|sign(?:ed)? ?in|account|subscribe|newsletter)\b"
+    r"|^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?$",
+    re.IGNORECASE,
+)
+_AUTHOR_WEEKDAY = re.compile(r"\s+(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day$")
+_AUTHOR_LEAD = re.compile(
+    r"^(?:(?:analysis|opinion|commentary|review|text|words|reporting)\s+)?(?:by|par|von|por)\s+(?=\w)",
+    re.IGNORECASE,
+)
+
+
+def _is_outlet(name: str, sitename: str | None, hostname: str | None) -> bool:
+    """Whether an author entry names the site, except a person whose site bears their surname."""
+    if not _is_site_name(name, sitename, hostname):
+        return False
+    words = name.split()
+    labels = [label for label in (hostname or "").lower().split(".") if label not in ("www", "")]
+    personal = (
+        len(words) >= 2
+        and all(word[:1].isupper() and not word.isupper() for word in words)
+        and len(labels) >= 2
+        and _squash(words[-1]) == _squash(labels[-2])
+    )
+    return not personal
+
+
+def page_authors(author: str | None, sitename: str | None, hostname: str | None) -> str | None:
+    """The page's authors without the outlet some sites list among them ("DER SPIEGEL; Jonas Berthold").
+
+    A lead-in ("By", "Analysis by", "Par") and a trailing weekday go, and so do entries that are domain
+    names ("Facebook Com"), page chrome ("Account You're logged in") or a month; the outlet goes unless it
+    is the only name left, as agencies sign their own pages.
+    """
+    names = [
+        _AUTHOR_WEEKDAY.sub("", _AUTHOR_LEAD.sub("", name.strip())) for name in (author or "").split(";")
+    ]
+    names = [
+        name
+        for name in names
+        if name and not _DOMAIN_NAME.fullmatch(name) and not _NOT_AN_AUTHOR.search(name)
+    ]
+    people = [name for name in names if not _is_outlet(name, sitename, hostname)]
+    return "; ".join(people or names) or None
+
+
 def html_records(blob: Blob) -> list[Record]:
     """One record for an HTML page, or one quarantined record when it holds no extractable article."""
     text, _ = decode_html(blob.raw)
@@ -363,7 +414,8 @@ def html_records(blob: Blob) -> list[Record]:
             "html",
             title=title,
             paragraphs=paragraphs,
-            byline=clean_text(document.author) or written_byline,
+            byline=page_authors(clean_text(document.author), document.sitename, document.hostname)
+            or written_byline,
             caption=caption,
             published_at=published,
             published_at_source="html" if published else None,

@@ -22,6 +22,7 @@ import trafilatura
 
 from tasks.formats import explode_records
 from tasks.formats.feeds import parse_feed
+from tasks.formats.html import page_authors
 from tasks.schema import RAW_SCHEMA, RECORDS_SCHEMA
 
 
@@ -828,3 +829,30 @@ def test_html_byline_written_on_the_page(line: str, byline: str | None) -> None:
         ("file:///land/port.html", _page("").replace(b"<article>", b"<article>" + line.encode()))
     )
     assert record["byline"] == byline
+
+
+@pytest.mark.parametrize(
+    ("author", "sitename", "hostname", "byline"),
+    [
+        ("DER SPIEGEL; Jonas Berthold", "DER SPIEGEL", "www.spiegel.de", "Jonas Berthold"),
+        ("Jill Disis; CNN Business", "CNN", "edition.cnn.com", "Jill Disis"),
+        ("Troy Smith; Cleveland com", None, "www.cleveland.com", "Troy Smith"),
+        ("Analysis by Chris Cillizza; CNN Editor-at-large", "CNN", "edition.cnn.com", "Chris Cillizza"),
+        ("Jeff Foust Monday; November", "SpaceNews", "spacenews.com", "Jeff Foust"),
+        ("Facebook Com; Vegolosi", "Vegolosi", "www.vegolosi.it", "Vegolosi"),
+        (
+            "Daniel Weinmann; Boris Reitschuster",
+            None,
+            "reitschuster.de",
+            "Daniel Weinmann; Boris Reitschuster",
+        ),
+        ("Reuters", "Reuters", "www.reuters.com", "Reuters"),
+        ("Elmundo Es", "El Mundo", "www.elmundo.es", None),
+        ("Account You're logged", "Fox News", "www.foxnews.com", None),
+        (None, "Fox News", "www.foxnews.com", None),
+    ],
+)
+def test_page_authors_drop_the_outlet_and_page_chrome(
+    author: str | None, sitename: str | None, hostname: str | None, byline: str | None
+) -> None:
+    assert page_authors(author, sitename, hostname) == byline
