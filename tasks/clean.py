@@ -45,6 +45,28 @@ DATELINE_WITHOUT_DATE_RE = (
 )
 """``WASHINGTON — ...``, ``PARIS (AFP) - ...``, ``WINSTON-SALEM, N.C. - ...``: only before real prose."""
 
+_TITLE_WORD = r"[\p{Lu}][\p{L}'’.-]*"
+_US_STATE = (
+    r"(?:Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Kans|Ky|La|Md|Mass|Mich|Minn|Miss|Mo|Mont|Neb"
+    r"|Nev|N\.H|N\.J|N\.M|N\.Y|N\.C|N\.D|Okla|Ore|Pa|R\.I|S\.C|S\.D|Tenn|Tex|Va|Vt|Wash|W\.Va|Wis|Wyo)\."
+)
+DATELINE_TITLE_CASE_RE = (
+    rf"(?s)^(?P<place>{_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,3}})"
+    rf"(?:\s*\((?P<credit>[^()\d]{{2,30}})\)(?P<dash>{_DASH})?|,\s*(?P<state>{_US_STATE}){_DASH})"
+    r"(?P<rest>\S.*)$"
+)
+"""``Washington (CNN) -- ...``, ``Hong Kong (CNN Business)A ...``, ``Rostow (dpa) - ...``, ``Dekalb, Ill. —``:
+a place in title case, then a credit in parentheses or a US state's abbreviation. Without a dash, the
+credit must be an agency's (:data:`AGENCY_CREDIT_RE`)."""
+
+AGENCY_CREDIT_RE = r"^(?:\p{Lu}{2,}(?:\s+\p{Lu}\p{Ll}+)?|dpa|Reuters|\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}+)+)$"
+"""``CNN``, ``CNN Business``, ``AFP``, ``dpa``, ``Reuters``, ``HawaiiNewsNow``."""
+
+NOT_A_TITLE_CASE_PLACE_RE = (
+    r"^(?:The|A|An|This|That|These|Those|Mr|Mrs|Ms|Dr|Sir|It|He|She|We|They|I|In|On|At|For|But|And|Or|So"
+    r"|If|When|While|President|Prime|Minister|Senator|Rep|Gov|Governor|Mayor|Chief|General|Judge)\b"
+)
+
 NOT_A_PLACE_RE = (
     r"^(?:UPDATE\s*\d*|UPDATED|CORRECTED|CORRECTION|REFILE|RPT|REPEAT|BREAKING(?:\s+NEWS)?|EXCLUSIVE|ANALYSIS"
     r"|FACTBOX|INTERVIEW|COLUMN|OPINION|EDITORIAL|COMMENT|REVIEW|WRAPUP|LIVE|VIDEO|WATCH|PHOTOS?|NOTE|NOTICE"
@@ -270,18 +292,46 @@ def _dateline_of(paragraph: pl.Expr) -> _Dateline:
     )
     dated = with_date.struct.field("place").is_not_null()
     undated = ~dated & undated_is_dateline.fill_null(False)
+    titled = paragraph.str.extract_groups(DATELINE_TITLE_CASE_RE)
+    titled_rest = titled.struct.field("rest")
+    titled_place = pl.concat_str(
+        titled.struct.field("place"), pl.lit(", ") + titled.struct.field("state"), ignore_nulls=True
+    )
+    agency_or_state = titled.struct.field("state").is_not_null() | titled.struct.field("credit").str.contains(
+        AGENCY_CREDIT_RE
+    )
+    titled_lowercase_words = titled_rest.str.extract(PROSE_HEAD_RE).str.count_matches(r"(?:^|\s)\p{Ll}")
+    in_title_case = (
+        ~dated
+        & ~undated
+        & titled.struct.field("place").is_not_null()
+        & ~titled.struct.field("place").str.to_uppercase().str.contains(NOT_A_PLACE_RE)
+        & ~titled.struct.field("place").str.contains(NOT_A_TITLE_CASE_PLACE_RE)
+        & (agency_or_state | titled.struct.field("dash").is_not_null())
+        & titled_rest.str.contains(PROSE_OPENING_RE)
+        & (
+            titled_lowercase_words
+            >= pl.when(agency_or_state)
+            .then(PROSE_MIN_LOWERCASE_WORDS_SHORT)
+            .otherwise(PROSE_MIN_LOWERCASE_WORDS)
+        )
+    ).fill_null(False)
     return _Dateline(
-        found=dated | undated,
+        found=dated | undated | in_title_case,
         place=pl.when(dated)
         .then(with_date.struct.field("place"))
         .when(undated)
         .then(without_date.struct.field("place"))
+        .when(in_title_case)
+        .then(titled_place)
         .str.strip_chars(),
         date=pl.when(dated).then(with_date.struct.field("date").str.strip_chars()),
         rest=pl.when(dated)
         .then(with_date.struct.field("rest"))
         .when(undated)
         .then(undated_rest)
+        .when(in_title_case)
+        .then(titled_rest)
         .str.strip_chars(),
     )
 

@@ -110,6 +110,30 @@ def _pipeline(paths: list[Path]) -> pl.DataFrame:
             None,
             "El Gobierno aprobó el proyecto de ley",
         ),
+        (
+            "Washington (CNN) -- Democrats pledged Friday to keep Social Security",
+            "Washington",
+            None,
+            "Democrats pledged Friday to keep Social Security",
+        ),
+        (
+            "Hong Kong (CNN Business)A muddled view of trade talks weighed on markets",
+            "Hong Kong",
+            None,
+            "A muddled view of trade talks weighed on markets",
+        ),
+        (
+            "Rostow (Russland) - Bei einem Brand in einem Wohnhaus sind fünf Kinder gestorben",
+            "Rostow",
+            None,
+            "Bei einem Brand in einem Wohnhaus sind fünf Kinder gestorben",
+        ),
+        (
+            "Dekalb, Ill. — Mike Glass threw for three touchdowns and ran for another",
+            "Dekalb, Ill.",
+            None,
+            "Mike Glass threw for three touchdowns and ran for another",
+        ),
     ],
 )
 def test_dateline_forms(first_paragraph: str, place: str, date: str | None, rest: str) -> None:
@@ -136,6 +160,10 @@ def test_dateline_forms(first_paragraph: str, place: str, date: str | None, rest
         "UPDATE 2 - Stocks rose on Monday as investors cheered the earnings news",
         "The minister - who spoke on condition of anonymity - said talks would go on.",
         "Quarterly profits at US media giant TimeWarner jumped 76% to $1.13bn (£600m).",
+        "The Fed (Federal Reserve) Chairman said rates would stay where they are for now.",
+        "Boris Johnson (pictured) Said on Monday that he would not resign over the affair.",
+        "Jane Doe (Green Party) - the councillor said she would stand again next year.",
+        "Apple (AAPL) Shares of the company rose on Monday after the results were out.",
     ],
 )
 def test_not_a_dateline(first_paragraph: str) -> None:
