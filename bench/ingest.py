@@ -37,7 +37,7 @@ NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
 class Measured:
     wall_seconds: float
     flow_seconds: float
-    peak_rss_mb: float
+    peak_rss_mib: float
     summary: dict[str, object]
 
 
@@ -87,8 +87,8 @@ def measure_peak_rss(sources: list[str], data_dir: Path, env: dict[str, str]) ->
         raise RuntimeError(f"ingest failed: {done.stderr[-2000:]}")
     lines = done.stdout.strip().splitlines()
     summary = json.loads(lines[-2])
-    rss_mb = json.loads(lines[-1])["maxrss_kb"] / 1024
-    return Measured(wall, _flow_seconds(data_dir, str(summary["run_id"])), rss_mb, summary), rss_mb
+    rss_mib = json.loads(lines[-1])["maxrss_kb"] / 1024
+    return Measured(wall, _flow_seconds(data_dir, str(summary["run_id"])), rss_mib, summary), rss_mib
 
 
 STAGES = (
@@ -256,13 +256,13 @@ def measure_case(case: Case, runs: int, work: Path, env: dict[str, str], keep: b
 def print_table(results: list[CaseResult], runs: int) -> None:
     print(f"\nIngest (running Prefect server; flow seconds exclude start-up; medians of {runs} runs)")
     header = (
-        f"  {'corpus':<44} {'files':>7} {'articles':>8} {'flow s':>7} {'art/s':>6} {'RSS MB':>7}"
+        f"  {'corpus':<44} {'files':>7} {'articles':>8} {'flow s':>7} {'art/s':>6} {'RSS MiB':>7}"
         f" {'floor s':>7} {'x floor':>7} {'dlt s':>6} {'x dlt':>6}"
     )
     print(header)
     for result in results:
         flow = statistics.median(m.flow_seconds for m in result.runs)
-        rss = statistics.median(m.peak_rss_mb for m in result.runs)
+        rss = statistics.median(m.peak_rss_mib for m in result.runs)
         line = (
             f"  {result.case.label:<44} {result.files:>7} {result.articles:>8} {flow:>7.2f}"
             f" {result.articles / flow:>6.0f} {rss:>7.0f}"
@@ -272,9 +272,9 @@ def print_table(results: list[CaseResult], runs: int) -> None:
             dlt = statistics.median(result.dlts)
             line += f" {floor:>7.2f} {flow / floor:>7.1f} {dlt:>6.2f} {flow / dlt:>6.2f}"
         print(line)
-    print("\n  per run (flow seconds / peak RSS MB):")
+    print("\n  per run (flow seconds / peak RSS MiB):")
     for result in results:
-        runs_text = ", ".join(f"{m.flow_seconds:.2f}/{m.peak_rss_mb:.0f}" for m in result.runs)
+        runs_text = ", ".join(f"{m.flow_seconds:.2f}/{m.peak_rss_mib:.0f}" for m in result.runs)
         print(f"    {result.case.label}: {runs_text}")
     print("\n  seconds per step, last run (steps of different batches overlap):")
     for result in results:

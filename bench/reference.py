@@ -6,7 +6,7 @@
   into DuckDB with dlt: a general-purpose loader doing uncleaned, unenriched records.
 
 Run as ``python -m bench.reference floor|dlt OUT_DIR SOURCE_DIR...``; prints one JSON object with
-``seconds``, ``files`` and ``peak_rss_mb``.
+``seconds``, ``files`` and ``peak_rss_mib``.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def main() -> None:
     count = bare_floor(sources, out_dir) if kind == "floor" else dlt_load(sources, out_dir)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "files": count, "peak_rss_mb": peak}))
+    print(json.dumps({"seconds": seconds, "files": count, "peak_rss_mib": peak}))
 
 
 if __name__ == "__main__":
