@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from importlib import resources
@@ -21,6 +23,7 @@ from warehouse.retry import Logger, retry_on_conflict
 
 LAKE = "lake"
 SIGNATURE_ROWS_PER_MOVE = 4_000_000
+STALE_DRAFT_SECONDS = 600
 REMOTE_PREFIXES = ("s3://", "s3a://", "gs://", "gcs://", "r2://", "http://", "https://")
 
 
@@ -305,13 +308,19 @@ def create_sqlite_catalog(settings: Settings) -> None:
     Created in place, the file would exist before DuckLake's metadata and our tables are in it, and a query
     during the first run would fail on an unfinished warehouse instead of finding none. The catalog is made
     in a private folder beside its final path and hard-linked there; of writers creating it at once, the
-    first link wins and the others drop their copy. Nothing is done when the catalog exists.
+    first link wins and the others drop their copy. Nothing is done when the catalog exists. Drafts that a
+    killed writer left are removed once they are ``STALE_DRAFT_SECONDS`` old.
     """
     path = sqlite_catalog_path(settings)
     if path is None or path.is_file():
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.creating-") as folder:
+    prefix = f".{path.name}.creating-"
+    for stale in path.parent.glob(f"{prefix}*"):
+        with suppress(OSError):
+            if time.time() - stale.stat().st_mtime > STALE_DRAFT_SECONDS:
+                shutil.rmtree(stale)
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=prefix) as folder:
         draft = Path(folder) / path.name
         con = new_connection(settings)
         try:

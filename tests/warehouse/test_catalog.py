@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
@@ -164,3 +166,18 @@ def test_a_catalog_file_without_a_lake_in_it_is_no_warehouse(isolated_settings: 
         unfinished.execute("CREATE TABLE placeholder (x INTEGER)")
     with pytest.raises(WarehouseMissingError, match="run `newsflow ingest` first"), reader(settings):
         pass
+
+
+def test_drafts_a_killed_writer_left_are_removed_when_stale(isolated_settings: Path) -> None:
+    settings = load_settings()
+    catalog = Path(settings.catalog.removeprefix("sqlite:"))
+    catalog.parent.mkdir(parents=True, exist_ok=True)
+    stale, fresh = (catalog.parent / f".{catalog.name}.creating-{name}" for name in ("old", "new"))
+    for draft in (stale, fresh):
+        draft.mkdir()
+        (draft / catalog.name).write_bytes(b"half a catalog")
+    old = time.time() - warehouse.catalog.STALE_DRAFT_SECONDS - 60
+    os.utime(stale, (old, old))
+    connect_writer(settings).close()
+    assert not stale.exists()
+    assert fresh.exists()
