@@ -49,14 +49,16 @@ def is_tar(raw: bytes) -> bool:
     return raw[257:TAR_HEADER_PROBE_BYTES] == b"ustar"
 
 
+_MAGIC_PREFIXES = tuple(magic for magic, _ in _BINARY_MAGIC)
+
+
 def binary_description(raw: bytes) -> str | None:
     """A name for a known non-text file type, or None."""
-    for magic, description in _BINARY_MAGIC:
-        if raw.startswith(magic):
-            return description
+    if raw.startswith(_MAGIC_PREFIXES):
+        return next(description for magic, description in _BINARY_MAGIC if raw.startswith(magic))
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
-    if b"\x00" in raw[:4096]:
+    if raw.find(b"\x00", 0, 4096) != -1:
         return "binary data"
     return None
 
