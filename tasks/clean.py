@@ -59,6 +59,9 @@ DATELINE_TITLE_CASE_RE = (
 a place in title case, then a credit in parentheses or a US state's abbreviation. Without a dash, the
 credit must be an agency's (:data:`AGENCY_CREDIT_RE`)."""
 
+BARE_CREDIT_RE = rf"(?s)^\((?P<credit>[^()\d]{{2,30}})\)(?:{_DASH})?(?P<rest>\S.*)$"
+"""``(CNN)President ...``, ``(Reuters) — The ...``: an agency's credit with no place, taken off the story."""
+
 AGENCY_CREDIT_RE = r"^(?:\p{Lu}{2,}(?:\s+\p{Lu}\p{Ll}+)?|dpa|Reuters|\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}+)+)$"
 """``CNN``, ``CNN Business``, ``AFP``, ``dpa``, ``Reuters``, ``HawaiiNewsNow``."""
 
@@ -316,8 +319,16 @@ def _dateline_of(paragraph: pl.Expr) -> _Dateline:
             .otherwise(PROSE_MIN_LOWERCASE_WORDS)
         )
     ).fill_null(False)
+    bare = paragraph.str.extract_groups(BARE_CREDIT_RE)
+    bare_credit = (
+        ~dated
+        & ~undated
+        & ~in_title_case
+        & bare.struct.field("credit").str.contains(AGENCY_CREDIT_RE)
+        & bare.struct.field("rest").str.contains(PROSE_OPENING_RE)
+    ).fill_null(False)
     return _Dateline(
-        found=dated | undated | in_title_case,
+        found=dated | undated | in_title_case | bare_credit,
         place=pl.when(dated)
         .then(with_date.struct.field("place"))
         .when(undated)
@@ -332,6 +343,8 @@ def _dateline_of(paragraph: pl.Expr) -> _Dateline:
         .then(undated_rest)
         .when(in_title_case)
         .then(titled_rest)
+        .when(bare_credit)
+        .then(bare.struct.field("rest"))
         .str.strip_chars(),
     )
 

@@ -144,6 +144,30 @@ def test_dateline_forms(first_paragraph: str, place: str, date: str | None, rest
 
 
 @pytest.mark.parametrize(
+    ("first_paragraph", "rest"),
+    [
+        (
+            "(CNN)President Donald Trump made an unscheduled trip",
+            "President Donald Trump made an unscheduled trip",
+        ),
+        (
+            "(Reuters) — The state attorney general is investigating",
+            "The state attorney general is investigating",
+        ),
+        (
+            "(Note) The figures were revised on Tuesday by the office",
+            "(Note) The figures were revised on Tuesday by the office",
+        ),
+    ],
+)
+def test_a_bare_agency_credit_leaves_the_story(first_paragraph: str, rest: str) -> None:
+    result = extract_datelines(_paragraph_frame(first_paragraph)).row(0, named=True)
+
+    assert (result["dateline"], result["dateline_date"]) == (None, None)
+    assert result["paragraphs"] == [rest, "Second paragraph."]
+
+
+@pytest.mark.parametrize(
     "first_paragraph",
     [
         "us        7.8015 - 7.8035",
