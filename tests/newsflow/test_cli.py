@@ -87,3 +87,12 @@ def test_ingest_of_a_missing_source_fails_with_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines() == [
         f"error: ingest failed: FileNotFoundError: source not found: {tmp_path / 'missing'}"
     ]
+
+
+def test_a_missing_prefect_home_is_created(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from newsflow.prefect_env import configure_prefect
+
+    home = tmp_path / "not" / "yet" / "prefect"
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    configure_prefect()
+    assert home.is_dir()
