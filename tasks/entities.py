@@ -48,6 +48,7 @@ from typing import Final
 import polars as pl
 
 from newsflow.caching import cache_once
+from tasks.people_other_languages import people_in_other_languages
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "entities"
 
@@ -1276,7 +1277,16 @@ def entities_of(
             "article_id", "entity", "entity_type", country_code=pl.lit(None, pl.String), mentions="mentions"
         )
     )
-    result = pl.concat([people_orgs, locations.select(list(ENTITY_SCHEMA))])
+    people_elsewhere = people_in_other_languages(articles).select(
+        "article_id",
+        "entity",
+        entity_type=pl.lit("PERSON"),
+        country_code=pl.lit(None, pl.String),
+        mentions="mentions",
+    )
+    result = pl.concat(
+        [people_orgs, locations.select(list(ENTITY_SCHEMA)), people_elsewhere], how="vertical_relaxed"
+    )
     return result.sort(
         ["article_id", "mentions", "entity", "entity_type"], descending=[False, True, False, False]
     ).select([pl.col(name).cast(dtype) for name, dtype in ENTITY_SCHEMA.items()])

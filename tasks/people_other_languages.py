@@ -1,0 +1,229 @@
+"""People named in German, French, Spanish, Italian and Portuguese articles, from roles and speech verbs.
+
+English articles get the full analysis of ``tasks.entities``; its capitalisation rules do not carry over
+(German capitalises every noun). Here a person is a name of capitalised tokens in one of two telling
+places, as a news writer puts them: after a role or honorific ("Bundeskanzler Olaf Scholz", "le président
+Emmanuel Macron", "el presidente Pedro Sánchez", "Frau Baerbock"), or next to a speech verb ("sagte Olaf
+Scholz", "Emmanuel Macron a déclaré", "según Pedro Sánchez"). A name found beside a speech verb must have
+two tokens or more; after a role one will do. A surname alone, later in the article, counts as a mention
+of the full name that carries it, and a lone surname takes the full name when the article has one.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import polars as pl
+
+DATA_DIR = Path(__file__).resolve().parent / "data" / "entities"
+
+LANGUAGES = ("de", "fr", "es", "it", "pt")
+
+_TOKEN = r"\p{Lu}[\p{Ll}'’]+(?:-\p{Lu}[\p{Ll}'’]+)?"
+_PARTICLE = r"(?:de|da|di|do|dos|das|del|della|van|von|der|zu|la|le)"
+NAME = rf"{_TOKEN}(?: (?:{_PARTICLE} )?{_TOKEN}){{0,3}}"
+"""One to four capitalised tokens, "von"/"de"/"da" particles between them."""
+
+_ADJECTIVES = r"(?: [\p{Ll}-]+){0,2}"
+"""Up to two lowercase words after a role: "le président français Emmanuel Macron"."""
+
+
+def _roles(articles: str, words: tuple[str, ...], honorifics: str = "") -> str:
+    role = rf"(?i:{articles}) (?:{'|'.join(words)}){_ADJECTIVES}"
+    return f"{role}|{honorifics}" if honorifics else role
+
+
+ROLES = {
+    "de": (
+        r"(?:Bundes|Vize|Ex-|Ministerpräsident|Regierungs|Ober|Landes|Partei|Fraktions|Polizei|Presse|"
+        r"Außen|Innen|Finanz|Wirtschafts|Verteidigungs|Gesundheits|Justiz|Umwelt|Verkehrs|Arbeits|Bildungs)?"
+        r"(?:[Kk]anzler|[Pp]räsident|[Mm]inister|[Bb]ürgermeister|[Cc]hef|[Ss]precher|[Vv]orsitzende|"
+        r"[Tt]rainer|[Dd]irektor|[Gg]eschäftsführer|[Aa]bgeordnete|[Ss]enator|[Ss]taatssekretär|[Ll]eiter)"
+        r"(?:in|innen|r|n)?|Herr|Frau|Dr\.|Prof\.|Professor(?:in)?|Papst|König(?:in)?|Prinz(?:essin)?"
+    ),
+    "fr": _roles(
+        r"le|la|l['’]|du|de la|au|à la",
+        (
+            "(?:ancien(?:ne)? |nouveau |nouvelle |futur(?:e)? )?(?:président(?:e)?|Premier ministre",
+            "première ministre|ministre|chancelier|chancelière|maire|porte-parole|secrétaire général(?:e)?",
+            "directeur|directrice|patron(?:ne)?|député(?:e)?|sénateur|sénatrice|juge|procureur|entraîneur",
+            "pape|roi|reine|prince|princesse|général)",
+        ),
+        r"M\.|Mme|Mgr",
+    ),
+    "es": _roles(
+        r"el|la|del|al",
+        (
+            "(?:ex |ex-|nuevo |nueva )?(?:presidente|presidenta|primer ministro|primera ministra|ministro",
+            "ministra|alcalde|alcaldesa|portavoz|secretario general|secretaria general|director|directora",
+            "jefe|jefa|diputado|diputada|senador|senadora|juez|jueza|fiscal|entrenador|papa|rey|reina",
+            "príncipe|princesa|general|canciller|mandatario|mandataria)",
+        ),
+        r"[Ss]eñor|[Ss]eñora|Sr\.|Sra\.|Don|Doña",
+    ),
+    "it": _roles(
+        r"il|la|l['’]|del|della|dal|dalla",
+        (
+            "(?:ex |nuovo |nuova )?(?:presidente|premier|ministro|ministra|sindaco|sindaca|portavoce",
+            "segretario|segretaria|direttore|direttrice|leader|capo|deputato|deputata|senatore|senatrice",
+            "giudice|procuratore|allenatore|papa|re|regina|principe|principessa|generale|cancelliere)",
+        ),
+    ),
+    "pt": _roles(
+        r"o|a|do|da|ao|à",
+        (
+            "(?:ex-|novo |nova )?(?:presidente|primeiro-ministro|primeira-ministra|ministro|ministra",
+            "prefeito|prefeita|porta-voz|secretário-geral|secretária-geral|diretor|diretora|chefe|deputado",
+            "deputada|senador|senadora|juiz|juíza|procurador|técnico|treinador|papa|rei|rainha|príncipe",
+            "princesa|general|chanceler)",
+        ),
+    ),
+}
+"""Roles and honorifics that come right before a name, by language."""
+
+VERBS_BEFORE = {
+    "de": r"sagte|sagt|erklärte|erklärt|betonte|betont|meinte|kritisierte|warnte|ergänzte|fügte hinzu|laut",
+    "fr": r"a déclaré|a dit|a affirmé|a expliqué|a souligné|a indiqué|a ajouté|a estimé|a assuré|a précisé"
+    r"|déclare|affirme|explique|souligne|indique|ajoute|estime|assure|précise|selon|d['’]après",
+    "es": r"dijo|afirmó|explicó|señaló|aseguró|declaró|añadió|indicó|destacó|subrayó|sostuvo|advirtió|según",
+    "it": r"ha detto|ha dichiarato|ha spiegato|ha affermato|ha aggiunto|ha sottolineato|dice|spiega|afferma"
+    r"|sottolinea|secondo",
+    "pt": r"disse|afirmou|explicou|declarou|acrescentou|destacou|sublinhou|garantiu|segundo|conforme",
+}
+"""Speech verbs (and "according to") that a name follows: "sagte Olaf Scholz"."""
+
+VERBS_AFTER = {
+    "de": r"sagte|sagt|erklärte|erklärt|betonte|betont|meinte|kritisierte|warnte|teilte|sprach|forderte",
+    "fr": r"a déclaré|a dit|a affirmé|a expliqué|a souligné|a indiqué|a ajouté|a estimé|a assuré|a annoncé"
+    r"|déclare|affirme|explique|souligne|indique|estime|assure|annonce",
+    "es": r"dijo|afirmó|explicó|señaló|aseguró|declaró|añadió|indicó|destacó|anunció|advirtió|sostuvo",
+    "it": r"ha detto|ha dichiarato|ha spiegato|ha affermato|ha aggiunto|ha annunciato|dice|spiega|afferma",
+    "pt": r"disse|afirmou|explicou|declarou|acrescentou|destacou|anunciou|garantiu|defendeu",
+}
+"""Speech verbs that follow a name: "Emmanuel Macron a déclaré"."""
+
+NOT_A_NAME = (
+    r"Der|Die|Das|Den|Dem|Des|Ein|Eine|Einen|Einem|Er|Sie|Es|Wir|Ihr|Man|Doch|Aber|Und|Auch|Dann|Nun"
+    r"|Le|La|Les|Un|Une|Il|Elle|Ils|Elles|On|Nous|Vous|Mais|Et|Ce|Cette|Ces"
+    r"|El|Los|Las|Una|Unos|Unas|Él|Ella|Ellos|Pero|Este|Esta|Ese|Esa"
+    r"|Lo|Gli|Lui|Lei|Loro|Ma|Questo|Questa"
+    r"|O|A|Os|As|Um|Uma|Ele|Ela|Eles|Elas|Mas|Esse|Essa"
+)
+"""Articles, pronouns and conjunctions that start sentences in capitals; no name holds one of them."""
+
+HONORIFIC = r"Herr|Frau|Dr\.|Prof\.|Professor|Professorin|M\.|Mme|Mgr|Sr\.|Sra\.|Don|Doña|Señor|Señora"
+
+ROLE_WORD = (
+    r"\p{Lu}\p{Ll}*(?:sprecher|sprecherin|minister|ministerin|präsident|präsidentin|chef|chefin|leiter"
+    r"|leiterin|vorsitzende|vorsitzender|direktor|direktorin|trainer|trainerin|kanzler|kanzlerin|meister"
+    r"|meisterin|experte|expertin|vorstand|gründer|gründerin|abgeordnete|abgeordneter|senator|senatorin"
+    r"|sekretär|sekretärin|papst|könig|königin|prinz|prinzessin)"
+)
+"""A German role, alone or in a compound ("Polizeisprecher", "Landwirtschaftsministerin")."""
+
+_LEADING = rf"^(?:(?:{NOT_A_NAME}|{HONORIFIC}|{ROLE_WORD}) )+"
+_ANYWHERE = rf"(?:^| )(?:{NOT_A_NAME}|{ROLE_WORD})(?: |$)"
+
+_SCHEMA = {"article_id": pl.String(), "entity": pl.String(), "mentions": pl.Int32()}
+
+
+@functools.cache
+def given_names() -> frozenset[str]:
+    """Given names that open a person's name: the English list and one for the other languages."""
+    words: set[str] = set()
+    for name in ("given_names.txt", "given_names_other_languages.txt"):
+        words.update((DATA_DIR / name).read_text(encoding="utf-8").split())
+    return frozenset(words)
+
+
+_FUNCTION_WORD_BEFORE = (
+    r"(?:^|\s)(?:de|du|des|d['’]|la|le|les|l['’]|del|della|dello|dei|degli|delle|do|da|dos|das|von|vom|der"
+    r"|el|los|las|lo|il|gli|o|os|as|a|al|au|aux|für|im|am|beim|zum|zur)\s*$"
+)
+"""A role followed by a preposition or article names an office, not its holder ("le président de la
+République")."""
+
+
+def _candidates(articles: pl.DataFrame, language: str) -> pl.DataFrame:
+    """``article_id, name, by_role, honorific`` for every name in a telling place of ``language`` articles."""
+    role, before, after = ROLES[language], VERBS_BEFORE[language], VERBS_AFTER[language]
+    patterns = {
+        rf"(?:^|[^\p{{L}}])(?:{role}) ({NAME})": True,
+        rf"(?:^|[^\p{{L}}])(?i:{before}),? ({NAME})": False,
+        rf"({NAME}),? (?i:{after})(?:[^\p{{L}}]|$)": False,
+    }
+    found = pl.concat(
+        articles.select("article_id", match=pl.col("body").str.extract_all(pattern), by_role=pl.lit(by_role))
+        .explode("match")
+        .drop_nulls("match")
+        .with_columns(name=pl.col("match").str.extract(pattern, 1))
+        for pattern, by_role in patterns.items()
+    )
+    lead = pl.col("match").str.strip_suffix(pl.col("name"))
+    return found.filter(~(pl.col("by_role") & lead.str.contains(_FUNCTION_WORD_BEFORE))).select(
+        "article_id", "name", "by_role", honorific=lead.str.contains(rf"(?:{HONORIFIC})\s*$")
+    )
+
+
+def _tidy(candidates: pl.DataFrame) -> pl.DataFrame:
+    """Names without a leading article, honorific or role; those found by a speech verb must have two
+    tokens or more and open with a known given name."""
+    name = pl.col("name").str.replace(_LEADING, "")
+    return (
+        candidates.with_columns(name=name)
+        .filter(pl.col("name") != "", ~pl.col("name").str.contains(_ANYWHERE))
+        .with_columns(
+            n=pl.col("name").str.count_matches(" ") + 1, first=pl.col("name").str.extract(r"^(\S+)", 1)
+        )
+        .filter(pl.col("by_role") | ((pl.col("n") >= 2) & pl.col("first").is_in(list(given_names()))))
+        .select("article_id", "name", "n", "honorific")
+    )
+
+
+def people_in_other_languages(articles: pl.DataFrame) -> pl.DataFrame:
+    """People named in the articles written in :data:`LANGUAGES`, with how often each is mentioned.
+
+    Args:
+        articles: cleaned articles with ``article_id``, ``body`` and ``language``.
+
+    Returns:
+        ``article_id, entity, mentions`` (Int32): one row per person per article. A lone surname found
+        after a role becomes the full name the article gives it elsewhere, and is kept alone only after an
+        honorific or when it is mentioned twice; mentions count the occurrences of the surname as a word.
+    """
+    if articles.height == 0 or "language" not in articles.columns:
+        return pl.DataFrame(schema=_SCHEMA)
+    language = pl.col("language").str.to_lowercase().str.slice(0, 2)
+    parts = []
+    for code in LANGUAGES:
+        written = articles.filter(language == code).select("article_id", pl.col("body").fill_null(""))
+        if written.height:
+            parts.append(_tidy(_candidates(written, code)))
+    if not parts:
+        return pl.DataFrame(schema=_SCHEMA)
+    names = (
+        pl.concat(parts)
+        .group_by("article_id", "name", maintain_order=True)
+        .agg(pl.col("n").first(), pl.col("honorific").any())
+    )
+    surname = pl.col("name").str.extract(r"(\S+)$", 1)
+    full = names.filter(pl.col("n") >= 2).with_columns(surname=surname)
+    lone = (
+        names.filter(pl.col("n") == 1)
+        .join(full, left_on=["article_id", "name"], right_on=["article_id", "surname"], how="anti")
+        .with_columns(surname=pl.col("name"))
+    )
+    people = (
+        pl.concat([full, lone])
+        .sort("article_id", "surname", "n", descending=[False, False, True])
+        .unique(["article_id", "surname"], keep="first", maintain_order=True)
+    )
+    bodies = articles.select("article_id", body=pl.col("body").fill_null(""))
+    word = pl.lit(r"(?:^|[^\p{L}])") + pl.col("surname").str.replace_all(r"[.^$*+?()\[\]{}|\\]", r"\$0")
+    counted = people.join(bodies, on="article_id").with_columns(
+        mentions=pl.col("body").str.count_matches(word + pl.lit(r"(?:[^\p{L}]|$)"))
+    )
+    return counted.filter((pl.col("n") >= 2) | pl.col("honorific") | (pl.col("mentions") >= 2)).select(
+        "article_id", entity="name", mentions=pl.max_horizontal("mentions", pl.lit(1)).cast(pl.Int32)
+    )

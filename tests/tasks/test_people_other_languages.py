@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from tasks.entities import extract_entities
+from tasks.people_other_languages import people_in_other_languages
+
+
+def _people(language: str, body: str) -> dict[str, int]:
+    frame = pl.DataFrame({"article_id": ["a"], "language": [language], "body": [body]})
+    return dict(people_in_other_languages(frame).select("entity", "mentions").iter_rows())
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "people"),
+    [
+        (
+            "de",
+            "Kolumbiens Präsident Iván Duque gratulierte. Duque sagte, er sei stolz.",
+            {"Iván Duque": 2},
+        ),
+        ("de", "Bundeskanzlerin Angela Merkel reiste ab. Merkel kam am Abend zurück.", {"Angela Merkel": 2}),
+        ("de", "„Wir sind bereit“, sagte Olaf Scholz am Montag in Berlin.", {"Olaf Scholz": 1}),
+        ("de", "Polizeisprecher Klaus Müller sagte, die Lage sei ruhig.", {"Klaus Müller": 1}),
+        ("de", "Frau Baerbock widersprach.", {"Baerbock": 1}),
+        (
+            "fr",
+            "Le président français Emmanuel Macron a déclaré mardi. « Nous sommes prêts », a dit Macron.",
+            {"Emmanuel Macron": 2},
+        ),
+        ("fr", "Selon Jean-Luc Mélenchon, le texte ne passera pas.", {"Jean-Luc Mélenchon": 1}),
+        (
+            "es",
+            "Según Pedro Sánchez, el gobierno actuará. El presidente Sánchez dijo que no.",
+            {"Pedro Sánchez": 2},
+        ),
+        ("it", "La premier Giorgia Meloni ha detto che il governo andrà avanti.", {"Giorgia Meloni": 1}),
+        (
+            "pt",
+            "O presidente Luiz Inácio Lula da Silva disse que o Brasil crescerá.",
+            {"Luiz Inácio Lula da Silva": 1},
+        ),
+    ],
+)
+def test_people_named_by_role_or_speech_verb(language: str, body: str, people: dict[str, int]) -> None:
+    assert _people(language, body) == people
+
+
+@pytest.mark.parametrize(
+    ("language", "body"),
+    [
+        ("de", "Die Regierung sagte nichts. Der Konzern Volkswagen teilte mit, er wachse."),
+        ("de", "Danach braucht der Geschäftsführer Sport definitiv eine Auszeit."),
+        ("fr", "Un appel au président de la République a été lancé par les patrons."),
+        ("es", "El presidente de la Organización Médica Colegial dijo que no."),
+        ("en", "President Joe Biden said so, and Chancellor Olaf Scholz agreed."),
+    ],
+)
+def test_offices_nouns_and_english_articles_give_no_one(language: str, body: str) -> None:
+    assert _people(language, body) == {}
+
+
+def test_entities_carry_people_of_other_languages_beside_places() -> None:
+    articles = pl.DataFrame(
+        {
+            "article_id": ["a"],
+            "title": ["Scholz in Paris"],
+            "body": [
+                "Bundeskanzler Olaf Scholz traf in Paris ein. Scholz sagte, Frankreich sei ein Partner."
+            ],
+            "dateline": [None],
+            "language": ["de"],
+        },
+        schema_overrides={"dateline": pl.String},
+    )
+    entities = extract_entities(articles)
+    rows = set(entities.select("entity", "entity_type").iter_rows())
+    assert ("Olaf Scholz", "PERSON") in rows
+    assert ("France", "LOCATION") in rows or ("Paris", "LOCATION") in rows
