@@ -227,3 +227,75 @@ def people_in_other_languages(articles: pl.DataFrame) -> pl.DataFrame:
     return counted.filter((pl.col("n") >= 2) | pl.col("honorific") | (pl.col("mentions") >= 2)).select(
         "article_id", entity="name", mentions=pl.max_horizontal("mentions", pl.lit(1)).cast(pl.Int32)
     )
+
+
+def speakers_in_other_languages(quotes: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
+    """Speakers of the quotes in :data:`LANGUAGES` articles that the English patterns left unnamed.
+
+    A name right after the quote with a speech verb ("„…“, sagte Olaf Scholz", "« … », a déclaré Macron",
+    "…», dijo el presidente Pedro Sánchez") or before it ("Scholz sagte: „…“", "Selon Macron, « … »")
+    names the speaker; a surname becomes the full name the article gives (:func:`people_in_other_languages`).
+
+    Args:
+        quotes: the quote pass's rows: ``sid``, ``article_id``, ``before``, ``after``, ``quote``,
+            ``speaker``, ``attributed``, ``pronoun``.
+        articles: the batch, with ``article_id``, ``body`` and ``language``.
+
+    Returns:
+        ``quotes`` with ``speaker`` and ``attributed`` filled where a name was found.
+    """
+    if "language" not in articles.columns or quotes.height == 0:
+        return quotes
+    languages = articles.select("article_id", code=pl.col("language").str.to_lowercase().str.slice(0, 2))
+    open_rows = (
+        quotes.filter(pl.col("speaker").is_null())
+        .join(languages.filter(pl.col("code").is_in(LANGUAGES)), on="article_id")
+        .select("sid", "article_id", "code", "quote", "before", "after")
+    )
+    if open_rows.height == 0:
+        return quotes
+    found = []
+    ends_sentence = pl.col("quote").str.strip_chars_end().str.contains(r"[.!?][’'“”»«]?$")
+    tail = pl.col("before").fill_null("").str.replace(r"(?s)^.*[.!?]\s+", "")
+    for code in LANGUAGES:
+        rows = open_rows.filter(pl.col("code") == code)
+        if rows.height == 0:
+            continue
+        role, before, after = ROLES[code], VERBS_BEFORE[code], VERBS_AFTER[code]
+        named = pl.coalesce(
+            pl.when(~ends_sentence).then(
+                pl.coalesce(
+                    pl.col("after").str.extract(
+                        rf"^[\s,]*(?i:{after}|{before})\s+(?:(?:{role})\s+)?({NAME})", 1
+                    ),
+                    pl.col("after").str.extract(rf"^[\s,]*({NAME}),?\s+(?i:{after})(?:[^\p{{L}}]|$)", 1),
+                )
+            ),
+            tail.str.extract(rf"({NAME}),?\s+(?i:{after})[^.!?„“”«»]{{0,40}}$", 1),
+            tail.str.extract(rf"(?:^|[^\p{{L}}])(?i:{before})\s+(?:(?:{role})\s+)?({NAME})[\s,:]*$", 1),
+        )
+        found.append(rows.select("sid", "article_id", name=named.str.replace(_LEADING, "")))
+    names = pl.concat(found).filter(
+        pl.col("name").is_not_null() & (pl.col("name") != "") & ~pl.col("name").str.contains(_ANYWHERE)
+    )
+    if names.height == 0:
+        return quotes
+    people = people_in_other_languages(articles.join(names.select("article_id").unique(), on="article_id"))
+    surnames = people.select(
+        "article_id", surname=pl.col("entity").str.extract(r"(\S+)$", 1), person="entity"
+    )
+    canonical = (
+        names.with_columns(surname=pl.col("name").str.extract(r"(\S+)$", 1))
+        .join(
+            surnames.unique(["article_id", "surname"], keep="first"), on=["article_id", "surname"], how="left"
+        )
+        .select("sid", found=pl.coalesce("person", "name"))
+    )
+    return (
+        quotes.join(canonical, on="sid", how="left")
+        .with_columns(
+            speaker=pl.coalesce("speaker", "found"),
+            attributed=pl.col("attributed") | pl.col("found").is_not_null(),
+        )
+        .drop("found")
+    )

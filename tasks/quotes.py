@@ -34,6 +34,7 @@ from tasks.entities import (
     noise_words,
     organisation_aliases,
 )
+from tasks.people_other_languages import speakers_in_other_languages
 
 QUOTE_SCHEMA: dict[str, pl.DataType] = {
     "article_id": pl.String(),
@@ -319,7 +320,7 @@ def _extract_quotes(articles: pl.DataFrame, aliases: pl.DataFrame | None = None)
         .filter(pl.col("j") > 0)
         .join(_last_person(segments, aliases).with_columns(pl.col("sid") + 1), on="sid", how="left")
     )
-    quotes = _resolve(_speaker_phrase(quotes), aliases)
+    quotes = speakers_in_other_languages(_resolve(_speaker_phrase(quotes), aliases), articles)
     open_end = ~pl.col("closed") & pl.col("last_in_paragraph")
     continues = (
         (pl.col("j") == 1)

@@ -5,6 +5,7 @@ import pytest
 
 from tasks.entities import extract_entities
 from tasks.people_other_languages import people_in_other_languages
+from tasks.quotes import extract_quotes
 
 
 def _people(language: str, body: str) -> dict[str, int]:
@@ -78,3 +79,37 @@ def test_entities_carry_people_of_other_languages_beside_places() -> None:
     rows = set(entities.select("entity", "entity_type").iter_rows())
     assert ("Olaf Scholz", "PERSON") in rows
     assert ("France", "LOCATION") in rows or ("Paris", "LOCATION") in rows
+
+
+def test_quotes_in_other_languages_get_their_speakers() -> None:
+    bodies = {
+        "de": "„Wir sind bereit für die Gespräche“, sagte Bundeskanzler Olaf Scholz am Montag. "
+        "Später: „Das wird nicht leicht werden“, sagte Scholz.",
+        "fr": "« Nous ne céderons pas sur ce point », a déclaré le président Emmanuel Macron. "
+        "Selon Macron, « la France restera ferme sur tout cela ».",
+        "es": "“No vamos a aceptar este acuerdo”, dijo el presidente Pedro Sánchez en Madrid.",
+        "pt": "Scholz disse: “Este é um bom dia para todos nós.” O chanceler Olaf Scholz partiu.",
+        "en": "“We will not accept this deal at all,” said President Joe Biden. "
+        "“We will not sign,” Scholz said.",
+    }
+    articles = pl.DataFrame(
+        {
+            "article_id": list(bodies),
+            "language": list(bodies),
+            "body": list(bodies.values()),
+            "title": ["t"] * len(bodies),
+            "dateline": [None] * len(bodies),
+        },
+        schema_overrides={"dateline": pl.String},
+    )
+    quotes = extract_quotes(articles)
+    assert sorted(quotes.select("article_id", "speaker").rows(), key=str) == [
+        ("de", "Olaf Scholz"),
+        ("de", "Olaf Scholz"),
+        ("en", "Joe Biden"),
+        ("en", "Scholz"),
+        ("es", "Pedro Sánchez"),
+        ("fr", "Emmanuel Macron"),
+        ("fr", "Emmanuel Macron"),
+        ("pt", "Olaf Scholz"),
+    ]
