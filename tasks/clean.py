@@ -294,7 +294,7 @@ def _dateline_of(paragraph: pl.Expr) -> _Dateline:
         & reads_as_prose
     )
     dated = with_date.struct.field("place").is_not_null()
-    undated = ~dated & undated_is_dateline.fill_null(False)
+    undated = undated_is_dateline.fill_null(False)
     titled = paragraph.str.extract_groups(DATELINE_TITLE_CASE_RE)
     titled_rest = titled.struct.field("rest")
     titled_place = pl.concat_str(
@@ -305,9 +305,7 @@ def _dateline_of(paragraph: pl.Expr) -> _Dateline:
     )
     titled_lowercase_words = titled_rest.str.extract(PROSE_HEAD_RE).str.count_matches(r"(?:^|\s)\p{Ll}")
     in_title_case = (
-        ~dated
-        & ~undated
-        & titled.struct.field("place").is_not_null()
+        titled.struct.field("place").is_not_null()
         & ~titled.struct.field("place").str.to_uppercase().str.contains(NOT_A_PLACE_RE)
         & ~titled.struct.field("place").str.contains(NOT_A_TITLE_CASE_PLACE_RE)
         & (agency_or_state | titled.struct.field("dash").is_not_null())
@@ -321,10 +319,7 @@ def _dateline_of(paragraph: pl.Expr) -> _Dateline:
     ).fill_null(False)
     bare = paragraph.str.extract_groups(BARE_CREDIT_RE)
     bare_credit = (
-        ~dated
-        & ~undated
-        & ~in_title_case
-        & bare.struct.field("credit").str.contains(AGENCY_CREDIT_RE)
+        bare.struct.field("credit").str.contains(AGENCY_CREDIT_RE)
         & bare.struct.field("rest").str.contains(PROSE_OPENING_RE)
     ).fill_null(False)
     return _Dateline(
