@@ -48,7 +48,7 @@ from typing import Final
 import polars as pl
 
 from newsflow.caching import cache_once
-from tasks.people_other_languages import people_in_other_languages
+from tasks.entities_other_languages import organisations_in_other_languages, people_in_other_languages
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "entities"
 
@@ -1277,15 +1277,21 @@ def entities_of(
             "article_id", "entity", "entity_type", country_code=pl.lit(None, pl.String), mentions="mentions"
         )
     )
-    people_elsewhere = people_in_other_languages(articles).select(
-        "article_id",
-        "entity",
-        entity_type=pl.lit("PERSON"),
-        country_code=pl.lit(None, pl.String),
-        mentions="mentions",
-    )
+    other_languages = [
+        found(articles).select(
+            "article_id",
+            "entity",
+            entity_type=pl.lit(entity_type),
+            country_code=pl.lit(None, pl.String),
+            mentions="mentions",
+        )
+        for found, entity_type in (
+            (people_in_other_languages, "PERSON"),
+            (organisations_in_other_languages, "ORG"),
+        )
+    ]
     result = pl.concat(
-        [people_orgs, locations.select(list(ENTITY_SCHEMA)), people_elsewhere], how="vertical_relaxed"
+        [people_orgs, locations.select(list(ENTITY_SCHEMA)), *other_languages], how="vertical_relaxed"
     )
     return result.sort(
         ["article_id", "mentions", "entity", "entity_type"], descending=[False, True, False, False]

@@ -34,7 +34,7 @@ from tasks.entities import (
     noise_words,
     organisation_aliases,
 )
-from tasks.people_other_languages import speakers_in_other_languages
+from tasks.entities_other_languages import speakers_in_other_languages
 
 QUOTE_SCHEMA: dict[str, pl.DataType] = {
     "article_id": pl.String(),

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from tasks.entities import extract_entities
-from tasks.people_other_languages import people_in_other_languages
+from tasks.entities_other_languages import organisations_in_other_languages, people_in_other_languages
 from tasks.quotes import extract_quotes
 
 
@@ -113,3 +113,20 @@ def test_quotes_in_other_languages_get_their_speakers() -> None:
         ("fr", "Emmanuel Macron"),
         ("pt", "Olaf Scholz"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "companies"),
+    [
+        ("de", "Die Volkswagen AG meldete Gewinne. Die Volkswagen AG investiert.", {"Volkswagen AG": 2}),
+        ("de", "Die Werkfeuerwehr der Bayer AG rückte aus.", {"Bayer AG": 1}),
+        ("fr", "Le groupe Sanofi SA a publié ses résultats.", {"Sanofi SA": 1}),
+        ("it", "Il gruppo Eni S.p.A. ha annunciato un accordo.", {"Eni S.p.A.": 1}),
+        ("de", "Das neue iPhone SE kostet weniger.", {}),
+        ("en", "Volkswagen AG said profits rose.", {}),
+    ],
+)
+def test_companies_named_with_their_legal_form(language: str, body: str, companies: dict[str, int]) -> None:
+    frame = pl.DataFrame({"article_id": ["a"], "language": [language], "body": [body]})
+    found = organisations_in_other_languages(frame)
+    assert dict(found.select("entity", "mentions").iter_rows()) == companies

@@ -299,3 +299,52 @@ def speakers_in_other_languages(quotes: pl.DataFrame, articles: pl.DataFrame) ->
         )
         .drop("found")
     )
+
+
+LEGAL_FORM = (
+    r"GmbH(?: & Co\. KG)?|AG|KGaA|S\.A\.|SA|SAS|SARL|S\.p\.A\.|SpA|S\.r\.l\.|Srl|Ltda\.?|S\.L\.|N\.V\.|B\.V\."
+)
+"""Company forms written after a name in the five languages ("Volkswagen AG", "Sanofi SA", "Eni SpA")."""
+
+_COMPANY_NAME = rf"{_TOKEN}(?:(?: | & |-){_TOKEN}){{0,3}}"
+_COMPANY = rf"(?:^|[^\p{{L}}])({_COMPANY_NAME}) (?:{LEGAL_FORM})(?:[^\p{{L}}.]|\.(?:\s|$)|$)"
+
+
+def organisations_in_other_languages(articles: pl.DataFrame) -> pl.DataFrame:
+    """Companies named with their legal form in the articles written in :data:`LANGUAGES`.
+
+    Args:
+        articles: cleaned articles with ``article_id``, ``body`` and ``language``.
+
+    Returns:
+        ``article_id, entity, mentions`` (Int32): the name with its form ("Volkswagen AG") and how often
+        the article writes it so.
+    """
+    if articles.height == 0 or "language" not in articles.columns:
+        return pl.DataFrame(schema=_SCHEMA)
+    language = pl.col("language").str.to_lowercase().str.slice(0, 2)
+    written = articles.filter(language.is_in(LANGUAGES)).select("article_id", pl.col("body").fill_null(""))
+    if written.height == 0:
+        return pl.DataFrame(schema=_SCHEMA)
+    found = (
+        written.select("article_id", match=pl.col("body").str.extract_all(_COMPANY))
+        .explode("match")
+        .drop_nulls("match")
+        .with_columns(
+            name=pl.col("match").str.extract(_COMPANY, 1).str.replace(_LEADING, ""),
+            form=pl.col("match").str.extract(rf" ({LEGAL_FORM})(?:[^\p{{L}}.]|\.(?:\s|$)|$)", 1),
+        )
+        .filter(pl.col("name") != "", ~pl.col("name").str.contains(_ANYWHERE))
+        .unique(["article_id", "name"], keep="first", maintain_order=True)
+    )
+    return (
+        found.with_columns(entity=pl.concat_str("name", pl.lit(" "), "form"))
+        .join(written, on="article_id")
+        .select(
+            "article_id",
+            "entity",
+            mentions=pl.max_horizontal(
+                pl.col("body").str.count_matches(pl.col("entity"), literal=True), 1
+            ).cast(pl.Int32),
+        )
+    )
