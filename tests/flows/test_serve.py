@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+SERVE_STOP_SECONDS = 120
+"""How long `newsflow serve` may take to stop: it lets the runs in flight (every 5 s here) finish."""
 BIN = Path(sys.executable).parent
 
 
@@ -166,5 +168,12 @@ def test_serve_schedules_trigger_and_one_writer(prefect_server: dict[str, str], 
         assert json.loads(duplicates.stdout) == [{"d": 0}]
         assert _articles(env, data) == 10
     finally:
+        stopping = time.monotonic()
         serve.terminate()
-        serve.wait(timeout=30)
+        try:
+            serve.wait(timeout=SERVE_STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            serve.kill()
+            serve.wait(timeout=30)
+            pytest.fail(f"newsflow serve did not stop within {SERVE_STOP_SECONDS} s of SIGTERM")
+        print(f"newsflow serve stopped {time.monotonic() - stopping:.1f} s after SIGTERM")
