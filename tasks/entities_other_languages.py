@@ -1,12 +1,14 @@
-"""People named in German, French, Spanish, Italian and Portuguese articles, from roles and speech verbs.
+"""People, companies and quote speakers in German, French, Spanish, Italian and Portuguese articles.
 
 English articles get the full analysis of ``tasks.entities``; its capitalisation rules do not carry over
 (German capitalises every noun). Here a person is a name of capitalised tokens in one of two telling
 places, as a news writer puts them: after a role or honorific ("Bundeskanzler Olaf Scholz", "le président
 Emmanuel Macron", "el presidente Pedro Sánchez", "Frau Baerbock"), or next to a speech verb ("sagte Olaf
 Scholz", "Emmanuel Macron a déclaré", "según Pedro Sánchez"). A name found beside a speech verb must have
-two tokens or more; after a role one will do. A surname alone, later in the article, counts as a mention
-of the full name that carries it, and a lone surname takes the full name when the article has one.
+two tokens or more and open with a known given name; after a role one token will do. A surname alone,
+later in the article, counts as a mention of the full name that carries it, and a lone surname takes the
+full name when the article has one. The same names, written with a speech verb next to a quote, name its
+speaker; a company is a name written with its legal form ("Volkswagen AG", "Sanofi SA").
 """
 
 from __future__ import annotations
