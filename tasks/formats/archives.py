@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import posixpath
 import re
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from urllib.parse import quote
 
@@ -103,7 +105,7 @@ _SEPARATORS = re.compile(r"[\\/]+")
 
 
 def safe_member_path(name: str) -> str:
-    """A zip member's name with ``..``, ``.``, drive letters and leading slashes removed."""
+    """A zip or tar member's name with ``..``, ``.``, drive letters and leading slashes removed."""
     parts = [part for part in _SEPARATORS.split(name) if part not in ("", ".", "..")]
     if parts and re.fullmatch(r"[A-Za-z]:", parts[0]):
         parts = parts[1:]
@@ -130,6 +132,121 @@ def _member_blob(parent: Blob, path: str, raw: bytes) -> Blob:
     )
 
 
+@dataclass(frozen=True)
+class _Entry:
+    """One archive member as the archive lists it, before it is read.
+
+    Attributes:
+        name: the member's name as written in the archive.
+        size: its declared (uncompressed) size.
+        read: reads its bytes, up to one past the member limit.
+        is_dir: a folder entry, passed over.
+        refusal: why the member may not be read at all (encrypted, a link ...), or None.
+        compressed: the compressed size of a compressed member (zip), which its ratio is judged by.
+    """
+
+    name: str
+    size: int
+    read: Callable[[], bytes]
+    is_dir: bool = False
+    refusal: str | None = None
+    compressed: int | None = None
+
+
+class _ArchiveCut(Exception):
+    """The archive's listing stops early: ``state`` ("is truncated") and what was found there."""
+
+    def __init__(self, state: str, detail: str) -> None:
+        super().__init__(detail)
+        self.state = state
+        self.detail = detail
+
+
+_UNREADABLE = (
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    zlib.error,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+def _too_compressed(size: int, entry: _Entry, limits: ArchiveLimits) -> bool:
+    return (
+        entry.compressed is not None
+        and size > limits.ratio_floor_bytes
+        and size > limits.max_ratio * max(entry.compressed, 1)
+    )
+
+
+def _take(entry: _Entry, kind: str, limits: ArchiveLimits, room: int) -> bytes | str:
+    """The member's bytes, or why it may not be read: held to its limits before and after reading.
+
+    ``room`` is what the archive's total size limit leaves for it.
+    """
+    if entry.refusal is not None:
+        return entry.refusal
+    limit = _size(limits.max_member_bytes)
+    bomb = "; decompression bomb?" if entry.compressed is not None else ""
+    ratio = f"{kind} member exceeds the {limits.max_ratio:g}x compression ratio limit (decompression bomb)"
+    if entry.size > limits.max_member_bytes:
+        declared = " uncompressed" if entry.compressed is not None else ""
+        return f"{kind} member exceeds size limit ({_size(entry.size)}{declared}, the limit is {limit}{bomb})"
+    if _too_compressed(entry.size, entry, limits):
+        return ratio
+    if entry.size > room:
+        return f"{kind} archive exceeds its total size limit ({_size(limits.max_archive_bytes)}); not read"
+    try:
+        data = entry.read()
+    except _UNREADABLE as error:
+        return f"{kind} member is corrupt or unreadable: {error}"
+    if len(data) > limits.max_member_bytes:
+        return f"{kind} member exceeds size limit (over {limit}{bomb})"
+    if _too_compressed(len(data), entry, limits):
+        return ratio
+    if len(data) < entry.size:
+        return f"{kind} member is truncated ({_size(len(data))} of {_size(entry.size)})"
+    return data
+
+
+def _read_members(
+    blob: Blob, kind: str, entries: Iterator[_Entry], limits: ArchiveLimits
+) -> list[Blob | Record]:
+    """The members of a zip or tar as blobs, and a quarantined record for each that may not be read.
+
+    Folders and junk (``__MACOSX``, ``._*``) are passed over; each member is held to the size, ratio,
+    count and total limits (:func:`_take`); a listing cut short (:class:`_ArchiveCut`) keeps the members
+    before the cut and adds one record saying where it ended.
+    """
+    members: list[Blob | Record] = []
+    total = 0
+    count = 0
+    try:
+        for entry in entries:
+            path = safe_member_path(entry.name)
+            if entry.is_dir or _is_junk(path):
+                continue
+            count += 1
+            if count > limits.max_members:
+                reason = f"{kind} archive has more than {limits.max_members} members; the rest were not read"
+                members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#more-members"))
+                break
+            taken = _take(entry, kind, limits, limits.max_archive_bytes - total)
+            if isinstance(taken, str):
+                members.append(quarantined(_member_blob(blob, path, b""), None, taken, sha256=None))
+                continue
+            total += len(taken)
+            members.append(_member_blob(blob, path, taken))
+    except _ArchiveCut as cut:
+        read = sum(isinstance(member, Blob) for member in members)
+        reason = f"{kind} archive {cut.state} after {read} members read: {cut.detail}"
+        members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#truncated"))
+    return members or [quarantined(blob, None, f"{kind} archive holds no files")]
+
+
 def unzip(blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
     """A zip's members as blobs, and a quarantined record for each member that may not be read."""
     try:
@@ -137,145 +254,68 @@ def unzip(blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
         infos = archive.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
         return [quarantined(blob, None, f"zip archive is corrupt or truncated: {error}")]
-    members: list[Blob | Record] = []
-    total = 0
-    count = 0
-    for info in infos:
-        path = safe_member_path(info.filename)
-        if info.is_dir() or _is_junk(path):
-            continue
-        count += 1
-        placeholder = _member_blob(blob, path, b"")
-        if count > limits.max_members:
-            reason = f"zip archive has more than {limits.max_members} members; the rest were not read"
-            members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#more-members"))
-            break
 
-        def refuse(reason: str, member: Blob = placeholder) -> None:
-            members.append(quarantined(member, None, reason, sha256=None))
+    def read(info: zipfile.ZipInfo) -> bytes:
+        with archive.open(info) as handle:
+            return handle.read(limits.max_member_bytes + 1)
 
-        if info.flag_bits & 0x1:
-            refuse("zip member is encrypted")
-            continue
-        if info.file_size > limits.max_member_bytes:
-            refuse(
-                f"zip member exceeds size limit ({_size(info.file_size)} uncompressed, the limit is "
-                f"{_size(limits.max_member_bytes)}; decompression bomb?)"
-            )
-            continue
-        if info.file_size > limits.ratio_floor_bytes and info.file_size > limits.max_ratio * max(
-            info.compress_size, 1
-        ):
-            refuse(
-                f"zip member exceeds the {limits.max_ratio:g}x compression ratio limit (decompression bomb)"
-            )
-            continue
-        if total + info.file_size > limits.max_archive_bytes:
-            refuse(f"zip archive exceeds its total size limit ({_size(limits.max_archive_bytes)}); not read")
-            continue
-        try:
-            with archive.open(info) as handle:
-                data = handle.read(limits.max_member_bytes + 1)
-        except (
-            zipfile.BadZipFile,
-            zlib.error,
-            EOFError,
-            OSError,
-            NotImplementedError,
-            RuntimeError,
-        ) as error:
-            refuse(f"zip member is corrupt or unreadable: {error}")
-            continue
-        if len(data) > limits.max_member_bytes:
-            refuse(
-                f"zip member exceeds size limit (over {_size(limits.max_member_bytes)}; decompression bomb?)"
-            )
-            continue
-        if len(data) > limits.ratio_floor_bytes and len(data) > limits.max_ratio * max(info.compress_size, 1):
-            refuse(
-                f"zip member exceeds the {limits.max_ratio:g}x compression ratio limit (decompression bomb)"
-            )
-            continue
-        total += len(data)
-        members.append(_member_blob(blob, path, data))
-    return members or [quarantined(blob, None, "zip archive holds no files")]
-
-
-def _link_target(info: tarfile.TarInfo) -> str:
-    return f" (to {info.linkname})" if info.linkname else ""
+    entries = (
+        _Entry(
+            name=info.filename,
+            size=info.file_size,
+            read=functools.partial(read, info),
+            is_dir=info.is_dir(),
+            refusal="zip member is encrypted" if info.flag_bits & 0x1 else None,
+            compressed=info.compress_size,
+        )
+        for info in infos
+    )
+    return _read_members(blob, "zip", entries, limits)
 
 
 def untar(blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
     """A tar's regular files as blobs, and a quarantined record for each member that may not be read.
 
-    Directories and junk (``._*``, ``__MACOSX``) are passed over; links and device files are refused, never
-    followed. A tar cut short keeps the members before the cut and says where it ended.
+    Links and device files are refused, never followed. A tar cut short keeps the members before the cut
+    and says where it ended.
     """
     try:
         with tarfile.open(fileobj=io.BytesIO(blob.raw), mode="r:") as archive:
-            members = _tar_members(archive, blob, limits)
+            return _read_members(blob, "tar", _tar_entries(archive, blob.raw), limits)
     except (tarfile.TarError, EOFError, ValueError, OSError) as error:
         return [quarantined(blob, None, f"tar archive is corrupt or truncated: {error}")]
-    return members or [quarantined(blob, None, "tar archive holds no files")]
 
 
-def _tar_members(archive: tarfile.TarFile, blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
-    members: list[Blob | Record] = []
-    total = 0
-    count = 0
+def _tar_refusal(info: tarfile.TarInfo) -> str | None:
+    if info.issym() or info.islnk():
+        target = f" (to {info.linkname})" if info.linkname else ""
+        return f"tar member is a link{target}; links are not followed"
+    if not info.isreg() and not info.isdir():
+        return "tar member is not a regular file (a device, FIFO or other special file)"
+    return None
+
+
+def _tar_entries(archive: tarfile.TarFile, raw: bytes) -> Iterator[_Entry]:
+    """The tar's members in order; a header that cannot be read, or a missing end marker (which tarfile
+    takes for the end), raises :class:`_ArchiveCut`."""
+
+    def read(info: tarfile.TarInfo) -> bytes:
+        handle = archive.extractfile(info)
+        return handle.read() if handle is not None else b""
+
     while True:
         try:
             info = archive.next()
         except (tarfile.TarError, EOFError, ValueError, OSError) as error:
-            read = sum(isinstance(member, Blob) for member in members)
-            reason = f"tar archive is corrupt or truncated after {read} members read: {error}"
-            members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#truncated"))
-            break
+            raise _ArchiveCut("is corrupt or truncated", str(error)) from error
         if info is None:
-            if archive.offset >= len(blob.raw) or blob.raw[archive.offset : archive.offset + 1024].strip(
-                b"\0"
-            ):
-                read = sum(isinstance(member, Blob) for member in members)
-                reason = f"tar archive is truncated after {read} members read: it has no end marker"
-                members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#truncated"))
-            break
-        path = safe_member_path(info.name)
-        if info.isdir() or _is_junk(path):
-            continue
-        count += 1
-        placeholder = _member_blob(blob, path, b"")
-        if count > limits.max_members:
-            reason = f"tar archive has more than {limits.max_members} members; the rest were not read"
-            members.append(quarantined(blob, None, reason, record_key=f"{blob.uri}#more-members"))
-            break
-
-        def refuse(reason: str, member: Blob = placeholder) -> None:
-            members.append(quarantined(member, None, reason, sha256=None))
-
-        if info.issym() or info.islnk():
-            refuse(f"tar member is a link{_link_target(info)}; links are not followed")
-            continue
-        if not info.isreg():
-            refuse("tar member is not a regular file (a device, FIFO or other special file)")
-            continue
-        if info.size > limits.max_member_bytes:
-            refuse(
-                f"tar member exceeds size limit ({_size(info.size)}, the limit is "
-                f"{_size(limits.max_member_bytes)})"
-            )
-            continue
-        if total + info.size > limits.max_archive_bytes:
-            refuse(f"tar archive exceeds its total size limit ({_size(limits.max_archive_bytes)}); not read")
-            continue
-        try:
-            handle = archive.extractfile(info)
-            data = handle.read() if handle is not None else b""
-        except (tarfile.TarError, EOFError, ValueError, OSError) as error:
-            refuse(f"tar member is corrupt or unreadable: {error}")
-            continue
-        if len(data) < info.size:
-            refuse(f"tar member is truncated ({_size(len(data))} of {_size(info.size)})")
-            continue
-        total += len(data)
-        members.append(_member_blob(blob, path, data))
-    return members
+            if archive.offset >= len(raw) or raw[archive.offset : archive.offset + 1024].strip(b"\0"):
+                raise _ArchiveCut("is truncated", "it has no end marker")
+            return
+        yield _Entry(
+            name=info.name,
+            size=info.size,
+            read=functools.partial(read, info),
+            is_dir=info.isdir(),
+            refusal=_tar_refusal(info),
+        )
