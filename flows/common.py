@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -76,6 +77,17 @@ class RunCounts:
         """The counts ``newsflow ingest --json`` prints, and ``skipped``."""
         values = {spec.name: getattr(self, spec.name) for spec in fields(self)}
         return {name: value for name, value in values.items() if isinstance(value, int)}
+
+
+@contextmanager
+def counts_kept_only_on_success(run: RunState) -> Iterator[None]:
+    """Put the run's counts back as they were when the block fails, so a failed batch adds nothing."""
+    before = run.counts.copy()
+    try:
+        yield
+    except BaseException:
+        run.counts = before
+        raise
 
 
 @dataclass

@@ -21,6 +21,7 @@ from flows.common import (
     RunCounts,
     RunState,
     batches,
+    counts_kept_only_on_success,
     only_articles,
     publish_run_artifacts,
     side_table_rows,
@@ -173,59 +174,47 @@ def _register_prepared(
 
     Returns the content hashes known afterwards.
     """
-    before = run.counts.copy()
-    try:
-        return _register(con, settings, run, pending, known_hashes, pending_rows, search)
-    except BaseException:
-        run.counts = before
-        raise
-
-
-def _register(
-    con: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    run: RunState,
-    pending: PendingBatch,
-    known_hashes: pl.DataFrame,
-    pending_rows: pl.DataFrame | None,
-    search: SearchIndexFeed | None,
-) -> pl.DataFrame:
-    fetched = pending.fetched.result()
-    enriched = pending.enriched.result()
-    unchanged = fetched.filter(same_bytes_as_before(fetched)).height
-    run.counts.files_unchanged += unchanged
-    run.counts.files_new += fetched.height - unchanged
-    records = enriched.articles
-    with transaction(con):  # the batch's reads share one catalog snapshot instead of looking one up each
-        with timing.timed("identify"):
-            known_records = load_record_manifest(con, records["record_key"].unique().to_list())
-        identified = identify_articles(records, known_hashes, known_records)
-        fresh = identified.filter(pl.col("status") == "ingested")
-        _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
-        grouped, story_rows = group_into_stories(con, fresh, enriched.signatures, settings.anchor_repeats)
-    ingested_at = utc_now()
-    articles = stamped_articles(grouped, run.run_id, ingested_at)
-    files = write_partitions(
-        articles, article_table_root(settings.lake_path), f"{run.run_id}-{pending.number:05d}"
-    )
-    manifest = _manifest_rows(identified.filter(pl.col("status") != "unchanged"), run.run_id, ingested_at)
-    if pending_rows is not None:
-        manifest = pl.concat([pending_rows, manifest], how="vertical_relaxed")
-        _count_skipped(run, pending_rows)
-    run.counts.articles_written += articles.height
-    register_batch(
-        con,
-        article_files=files,
-        replaced_article_ids=identified.filter(pl.col("replaces_previous"))["article_id"].unique().to_list(),
-        tables={"ingested_files": manifest, **side_table_rows(enriched, articles, story_rows)},
-        refreshed_files=file_state(
-            fetched.filter((pl.col("change") != "new") & pl.col("quarantine_reason").is_null())
-        ),
-        run_row=run.row("running"),
-    )
-    if search is not None:
-        search.add(articles)
-    return pl.concat([known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed")
+    with counts_kept_only_on_success(run):
+        fetched = pending.fetched.result()
+        enriched = pending.enriched.result()
+        unchanged = fetched.filter(same_bytes_as_before(fetched)).height
+        run.counts.files_unchanged += unchanged
+        run.counts.files_new += fetched.height - unchanged
+        records = enriched.articles
+        with transaction(con):  # the batch's reads share one catalog snapshot instead of looking one up each
+            with timing.timed("identify"):
+                known_records = load_record_manifest(con, records["record_key"].unique().to_list())
+            identified = identify_articles(records, known_hashes, known_records)
+            fresh = identified.filter(pl.col("status") == "ingested")
+            _tally(run.counts, identified, only_articles(enriched.entities, fresh["article_id"]))
+            grouped, story_rows = group_into_stories(con, fresh, enriched.signatures, settings.anchor_repeats)
+        ingested_at = utc_now()
+        articles = stamped_articles(grouped, run.run_id, ingested_at)
+        files = write_partitions(
+            articles, article_table_root(settings.lake_path), f"{run.run_id}-{pending.number:05d}"
+        )
+        manifest = _manifest_rows(identified.filter(pl.col("status") != "unchanged"), run.run_id, ingested_at)
+        if pending_rows is not None:
+            manifest = pl.concat([pending_rows, manifest], how="vertical_relaxed")
+            _count_skipped(run, pending_rows)
+        run.counts.articles_written += articles.height
+        register_batch(
+            con,
+            article_files=files,
+            replaced_article_ids=identified.filter(pl.col("replaces_previous"))["article_id"]
+            .unique()
+            .to_list(),
+            tables={"ingested_files": manifest, **side_table_rows(enriched, articles, story_rows)},
+            refreshed_files=file_state(
+                fetched.filter((pl.col("change") != "new") & pl.col("quarantine_reason").is_null())
+            ),
+            run_row=run.row("running"),
+        )
+        if search is not None:
+            search.add(articles)
+        return pl.concat(
+            [known_hashes, articles.select("content_hash", "article_id")], how="vertical_relaxed"
+        )
 
 
 def _count_skipped(run: RunState, skipped_rows: pl.DataFrame) -> None:
