@@ -1075,6 +1075,8 @@ class EntityAnalysis:
         suffix_orgs: aliases of organisations named by a suffix or by "X said it", or defined with an
             acronym ("Association of Tin Producing Countries (ATPC)": both forms).
         acronyms: the acronym definitions (see ``_acronym_orgs``).
+        people_elsewhere: people of the German, French, Spanish, Italian and Portuguese articles
+            (:func:`tasks.entities_other_languages.people_in_other_languages`).
     """
 
     chunks: pl.DataFrame
@@ -1085,6 +1087,7 @@ class EntityAnalysis:
     persons: pl.DataFrame
     suffix_orgs: pl.DataFrame
     acronyms: pl.DataFrame
+    people_elsewhere: pl.DataFrame
 
     @functools.cached_property
     def aliases(self) -> pl.DataFrame:
@@ -1152,6 +1155,7 @@ def analyse_entities(articles: pl.DataFrame, *, gazetteer: bool = True) -> Entit
         persons=_persons(pieces, titled),
         suffix_orgs=pl.concat([_suffix_orgs(pieces), _acronym_aliases(acronyms)]),
         acronyms=acronyms,
+        people_elsewhere=people_in_other_languages(articles),
     )
 
 
@@ -1278,7 +1282,7 @@ def entities_of(
         )
     )
     other_languages = [
-        found(articles).select(
+        found.select(
             "article_id",
             "entity",
             entity_type=pl.lit(entity_type),
@@ -1286,8 +1290,8 @@ def entities_of(
             mentions="mentions",
         )
         for found, entity_type in (
-            (people_in_other_languages, "PERSON"),
-            (organisations_in_other_languages, "ORG"),
+            (analysis.people_elsewhere, "PERSON"),
+            (organisations_in_other_languages(articles), "ORG"),
         )
     ]
     result = pl.concat(

@@ -130,6 +130,21 @@ _ANYWHERE = rf"(?:^| )(?:{NOT_A_NAME}|{ROLE_WORD})(?: |$)"
 _SCHEMA = {"article_id": pl.String(), "entity": pl.String(), "mentions": pl.Int32()}
 
 
+def _written_in(articles: pl.DataFrame) -> pl.DataFrame:
+    """``article_id, code, body`` of the articles written in :data:`LANGUAGES` (``code``: ``de``, ``fr``)."""
+    if articles.height == 0 or "language" not in articles.columns:
+        return pl.DataFrame(schema={"article_id": pl.String(), "code": pl.String(), "body": pl.String()})
+    return articles.select(
+        "article_id",
+        code=pl.col("language").str.to_lowercase().str.slice(0, 2),
+        body=pl.col("body").fill_null(""),
+    ).filter(pl.col("code").is_in(LANGUAGES))
+
+
+def _surname(name: pl.Expr) -> pl.Expr:
+    return name.str.extract(r"(\S+)$", 1)
+
+
 @functools.cache
 def given_names() -> frozenset[str]:
     """Given names that open a person's name: the English list and one for the other languages."""
@@ -194,23 +209,19 @@ def people_in_other_languages(articles: pl.DataFrame) -> pl.DataFrame:
         after a role becomes the full name the article gives it elsewhere, and is kept alone only after an
         honorific or when it is mentioned twice; mentions count the occurrences of the surname as a word.
     """
-    if articles.height == 0 or "language" not in articles.columns:
+    written = _written_in(articles)
+    if written.height == 0:
         return pl.DataFrame(schema=_SCHEMA)
-    language = pl.col("language").str.to_lowercase().str.slice(0, 2)
-    parts = []
-    for code in LANGUAGES:
-        written = articles.filter(language == code).select("article_id", pl.col("body").fill_null(""))
-        if written.height:
-            parts.append(_tidy(_candidates(written, code)))
-    if not parts:
-        return pl.DataFrame(schema=_SCHEMA)
+    parts = [
+        _tidy(_candidates(rows, str(code)))
+        for (code,), rows in written.partition_by("code", as_dict=True, maintain_order=True).items()
+    ]
     names = (
         pl.concat(parts)
         .group_by("article_id", "name", maintain_order=True)
         .agg(pl.col("n").first(), pl.col("honorific").any())
     )
-    surname = pl.col("name").str.extract(r"(\S+)$", 1)
-    full = names.filter(pl.col("n") >= 2).with_columns(surname=surname)
+    full = names.filter(pl.col("n") >= 2).with_columns(surname=_surname(pl.col("name")))
     lone = (
         names.filter(pl.col("n") == 1)
         .join(full, left_on=["article_id", "name"], right_on=["article_id", "surname"], how="anti")
@@ -221,9 +232,8 @@ def people_in_other_languages(articles: pl.DataFrame) -> pl.DataFrame:
         .sort("article_id", "surname", "n", descending=[False, False, True])
         .unique(["article_id", "surname"], keep="first", maintain_order=True)
     )
-    bodies = articles.select("article_id", body=pl.col("body").fill_null(""))
     word = pl.lit(r"(?:^|[^\p{L}])") + pl.col("surname").str.replace_all(r"[.^$*+?()\[\]{}|\\]", r"\$0")
-    counted = people.join(bodies, on="article_id").with_columns(
+    counted = people.join(written.select("article_id", "body"), on="article_id").with_columns(
         mentions=pl.col("body").str.count_matches(word + pl.lit(r"(?:[^\p{L}]|$)"))
     )
     return counted.filter((pl.col("n") >= 2) | pl.col("honorific") | (pl.col("mentions") >= 2)).select(
@@ -231,7 +241,9 @@ def people_in_other_languages(articles: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def speakers_in_other_languages(quotes: pl.DataFrame, articles: pl.DataFrame) -> pl.DataFrame:
+def speakers_in_other_languages(
+    quotes: pl.DataFrame, articles: pl.DataFrame, people: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Speakers of the quotes in :data:`LANGUAGES` articles that the English patterns left unnamed.
 
     A name right after the quote with a speech verb ("„…“, sagte Olaf Scholz", "« … », a déclaré Macron",
@@ -242,16 +254,16 @@ def speakers_in_other_languages(quotes: pl.DataFrame, articles: pl.DataFrame) ->
         quotes: the quote pass's rows: ``sid``, ``article_id``, ``before``, ``after``, ``quote``,
             ``speaker``, ``attributed``, ``pronoun``.
         articles: the batch, with ``article_id``, ``body`` and ``language``.
+        people: :func:`people_in_other_languages` of ``articles``, when the caller has it already.
 
     Returns:
         ``quotes`` with ``speaker`` and ``attributed`` filled where a name was found.
     """
-    if "language" not in articles.columns or quotes.height == 0:
+    if quotes.height == 0:
         return quotes
-    languages = articles.select("article_id", code=pl.col("language").str.to_lowercase().str.slice(0, 2))
     open_rows = (
         quotes.filter(pl.col("speaker").is_null())
-        .join(languages.filter(pl.col("code").is_in(LANGUAGES)), on="article_id")
+        .join(_written_in(articles).select("article_id", "code"), on="article_id")
         .select("sid", "article_id", "code", "quote", "before", "after")
     )
     if open_rows.height == 0:
@@ -282,12 +294,13 @@ def speakers_in_other_languages(quotes: pl.DataFrame, articles: pl.DataFrame) ->
     )
     if names.height == 0:
         return quotes
-    people = people_in_other_languages(articles.join(names.select("article_id").unique(), on="article_id"))
-    surnames = people.select(
-        "article_id", surname=pl.col("entity").str.extract(r"(\S+)$", 1), person="entity"
-    )
+    if people is None:
+        people = people_in_other_languages(
+            articles.join(names.select("article_id").unique(), on="article_id")
+        )
+    surnames = people.select("article_id", surname=_surname(pl.col("entity")), person="entity")
     canonical = (
-        names.with_columns(surname=pl.col("name").str.extract(r"(\S+)$", 1))
+        names.with_columns(surname=_surname(pl.col("name")))
         .join(
             surnames.unique(["article_id", "surname"], keep="first"), on=["article_id", "surname"], how="left"
         )
@@ -322,10 +335,7 @@ def organisations_in_other_languages(articles: pl.DataFrame) -> pl.DataFrame:
         ``article_id, entity, mentions`` (Int32): the name with its form ("Volkswagen AG") and how often
         the article writes it so.
     """
-    if articles.height == 0 or "language" not in articles.columns:
-        return pl.DataFrame(schema=_SCHEMA)
-    language = pl.col("language").str.to_lowercase().str.slice(0, 2)
-    written = articles.filter(language.is_in(LANGUAGES)).select("article_id", pl.col("body").fill_null(""))
+    written = _written_in(articles)
     if written.height == 0:
         return pl.DataFrame(schema=_SCHEMA)
     found = (
@@ -341,7 +351,7 @@ def organisations_in_other_languages(articles: pl.DataFrame) -> pl.DataFrame:
     )
     return (
         found.with_columns(entity=pl.concat_str("name", pl.lit(" "), "form"))
-        .join(written, on="article_id")
+        .join(written.select("article_id", "body"), on="article_id")
         .select(
             "article_id",
             "entity",

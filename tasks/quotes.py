@@ -303,10 +303,16 @@ def extract_entities_and_quotes(articles: pl.DataFrame) -> tuple[pl.DataFrame, p
 
 def _entities_and_quotes(articles: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     analysis = analyse_entities(articles)
-    return entities_of(analysis, articles), _extract_quotes(articles, analysis.plain_aliases)
+    return entities_of(analysis, articles), _extract_quotes(
+        articles, analysis.plain_aliases, analysis.people_elsewhere
+    )
 
 
-def _extract_quotes(articles: pl.DataFrame, aliases: pl.DataFrame | None = None) -> pl.DataFrame:
+def _extract_quotes(
+    articles: pl.DataFrame,
+    aliases: pl.DataFrame | None = None,
+    people_elsewhere: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     frame = _prepare(articles)
     frame = frame.filter(pl.col("body").str.contains(_QUOTE_MARKS))
     if frame.height == 0:
@@ -320,7 +326,9 @@ def _extract_quotes(articles: pl.DataFrame, aliases: pl.DataFrame | None = None)
         .filter(pl.col("j") > 0)
         .join(_last_person(segments, aliases).with_columns(pl.col("sid") + 1), on="sid", how="left")
     )
-    quotes = speakers_in_other_languages(_resolve(_speaker_phrase(quotes), aliases), articles)
+    quotes = speakers_in_other_languages(
+        _resolve(_speaker_phrase(quotes), aliases), articles, people_elsewhere
+    )
     open_end = ~pl.col("closed") & pl.col("last_in_paragraph")
     continues = (
         (pl.col("j") == 1)
