@@ -369,9 +369,9 @@ def roll_back_interrupted_catalog(settings: Settings) -> bool:
     ordinary connection rolls it back, restoring the last committed catalog, which is what every reader
     would see anyway; a live writer's journal is not hot, so this never touches a commit in progress.
     """
-    if not settings.catalog.startswith("sqlite:"):
+    path = sqlite_catalog_path(settings)
+    if path is None:
         return False
-    path = settings.catalog.removeprefix("sqlite:")
     with closing(sqlite3.connect(path, timeout=60)) as catalog:
         catalog.execute("PRAGMA schema_version").fetchone()
     return True

@@ -105,13 +105,18 @@ def _squash(text: str) -> str:
     return "".join(_WORDS.findall(text.lower()))
 
 
+def _host_label(hostname: str | None) -> str:
+    """The label naming the site in a host name, squashed: ``www.spiegel.de`` gives ``spiegel``."""
+    labels = [label for label in (hostname or "").lower().split(".") if label not in ("www", "")]
+    return _squash(labels[-2] if len(labels) >= 2 else "".join(labels))
+
+
 def _is_site_name(segment: str, sitename: str | None, hostname: str | None) -> bool:
     squashed = _squash(segment)
     if not squashed:
         return False
     site = _squash(sitename or "")
-    host_labels = [label for label in re.split(r"[.]", (hostname or "").lower()) if label not in ("www", "")]
-    main_label = _squash(host_labels[-2] if len(host_labels) >= 2 else "".join(host_labels))
+    main_label = _host_label(hostname)
     return bool(
         (
             site
@@ -340,12 +345,10 @@ def _is_outlet(name: str, sitename: str | None, hostname: str | None) -> bool:
     if not _is_site_name(name, sitename, hostname):
         return False
     words = name.split()
-    labels = [label for label in (hostname or "").lower().split(".") if label not in ("www", "")]
     personal = (
         len(words) >= 2
         and all(word[:1].isupper() and not word.isupper() for word in words)
-        and len(labels) >= 2
-        and _squash(words[-1]) == _squash(labels[-2])
+        and _squash(words[-1]) == _host_label(hostname)
     )
     return not personal
 
