@@ -31,7 +31,8 @@ from bench.shared_corpus import (
     reuters_story_path,
     story_paragraphs,
 )
-from tasks.entities import DATA_DIR, extract_entities
+from tasks.data_files import ENTITY_DATA
+from tasks.entities import extract_entities
 from tasks.quotes import extract_entities_and_quotes, extract_quotes
 
 SEED_FILE = "seed/000_9135530c8063760a.txt"
@@ -74,7 +75,7 @@ def with_datelines(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def _read_mapping(name: str) -> dict[str, str]:
-    with (DATA_DIR / name).open(encoding="utf-8", newline="") as handle:
+    with (ENTITY_DATA / name).open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     return {row[0]: row[1] for row in rows[1:]}
 

@@ -12,6 +12,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.timing import timed
+from tasks.data_files import entity_rows
 from tasks.months import MONTH_ABBREVIATIONS
 from tasks.parse_text import DATE_PARAGRAPH_RE, RELATED_RE, TRAILER_RES
 
@@ -46,18 +47,22 @@ DATELINE_WITHOUT_DATE_RE = (
 """``WASHINGTON — ...``, ``PARIS (AFP) - ...``, ``WINSTON-SALEM, N.C. - ...``: only before real prose."""
 
 _TITLE_WORD = r"[\p{Lu}][\p{L}'’.-]*"
-_US_STATE = (
-    r"(?:Ala|Ariz|Ark|Calif|Colo|Conn|Del|Fla|Ga|Ill|Ind|Kan|Kans|Ky|La|Md|Mass|Mich|Minn|Miss|Mo|Mont|Neb"
-    r"|Nev|N\.H|N\.J|N\.M|N\.Y|N\.C|N\.D|Okla|Ore|Pa|R\.I|S\.C|S\.D|Tenn|Tex|Va|Vt|Wash|W\.Va|Wis|Wyo)\."
+_STATE_ABBREVIATIONS = sorted(
+    {row["abbrev"] for row in entity_rows("region_abbrev.csv") if row["abbrev"].endswith(".")},
+    key=len,
+    reverse=True,
 )
+_STATE_ABBREVIATION = "(?:{})".format("|".join(abbrev.replace(".", r"\.") for abbrev in _STATE_ABBREVIATIONS))
+"""A US state's or Canadian province's abbreviation as datelines write it ("Ill.", "N.Y.", "Ont."), from the
+gazetteer's ``region_abbrev.csv``."""
 DATELINE_TITLE_CASE_RE = (
     rf"(?s)^(?P<place>{_TITLE_WORD}(?:\s+{_TITLE_WORD}){{0,3}})"
-    rf"(?:\s*\((?P<credit>[^()\d]{{2,30}})\)(?P<dash>{_DASH})?|,\s*(?P<state>{_US_STATE}){_DASH})"
+    rf"(?:\s*\((?P<credit>[^()\d]{{2,30}})\)(?P<dash>{_DASH})?|,\s*(?P<state>{_STATE_ABBREVIATION}){_DASH})"
     r"(?P<rest>\S.*)$"
 )
 """``Washington (CNN) -- ...``, ``Hong Kong (CNN Business)A ...``, ``Rostow (dpa) - ...``, ``Dekalb, Ill. —``:
-a place in title case, then a credit in parentheses or a US state's abbreviation. Without a dash, the
-credit must be an agency's (:data:`AGENCY_CREDIT_RE`)."""
+a place in title case, then a credit in parentheses or a state's or province's abbreviation. Without a
+dash, the credit must be an agency's (:data:`AGENCY_CREDIT_RE`)."""
 
 BARE_CREDIT_RE = rf"(?s)^\((?P<credit>[^()\d]{{2,30}})\)(?:{_DASH})?(?P<rest>\S.*)$"
 """``(CNN)President ...``, ``(Reuters) — The ...``: an agency's credit with no place, taken off the story."""

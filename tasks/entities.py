@@ -36,21 +36,18 @@ into one slice per Polars thread (see ``in_partitions``).
 
 from __future__ import annotations
 
-import csv
 import functools
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import polars as pl
 
 from newsflow.caching import cache_once
+from tasks.data_files import ENTITY_DATA, entity_rows
 from tasks.entities_other_languages import organisations_in_other_languages, people_in_other_languages
-
-DATA_DIR = Path(__file__).resolve().parent / "data" / "entities"
 
 ENTITY_SCHEMA: dict[str, pl.DataType] = {
     "article_id": pl.String(),
@@ -298,11 +295,6 @@ class _Gazetteer:
     given_names: pl.DataFrame
 
 
-def _read_csv(name: str) -> list[dict[str, str]]:
-    with (DATA_DIR / name).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 _KIND_RANK = {"country": 4, "variant": 4, "historic": 4, "demonym": 4, "region": 3, "abbrev": 3, "city": 1}
 _COUNTRY_NAME_FIXES = {
     "The Netherlands": "Netherlands",
@@ -325,7 +317,7 @@ def _gazetteer() -> _Gazetteer:
     }
     capitals = {(row["capital"], code) for code, row in countries.items() if row["capital"]}
     stoplist = {
-        line.strip() for line in (DATA_DIR / "city_stoplist.txt").read_text().splitlines() if line.strip()
+        line.strip() for line in (ENTITY_DATA / "city_stoplist.txt").read_text().splitlines() if line.strip()
     }
 
     rows: list[tuple[str, str, str, str, int, bool]] = []
@@ -335,11 +327,11 @@ def _gazetteer() -> _Gazetteer:
             rows.append((_fold(name), name, code, "country", 0, False))
     for state in cache.get_us_states().values():
         rows.append((state["name"], state["name"], "US", "region", 0, False))
-    for row in _read_csv("places.csv"):
+    for row in entity_rows("places.csv"):
         code = row["country_code"]
         entity = row["entity"] or country_names.get(code, "")
         rows.append((row["name"], entity, code, row["kind"], 0, False))
-    for row in _read_csv("region_abbrev.csv"):
+    for row in entity_rows("region_abbrev.csv"):
         if row["abbrev"].endswith("."):
             rows.append((row["abbrev"], row["region"], row["country_code"], "abbrev", 0, False))
 
@@ -386,7 +378,9 @@ def _gazetteer() -> _Gazetteer:
     places = pl.concat([places, caps.filter(~pl.col("key").is_in(places["key"].implode()))])
 
     org_rows = [
-        (alias.strip(), row["entity"]) for row in _read_csv("orgs.csv") for alias in row["aliases"].split("|")
+        (alias.strip(), row["entity"])
+        for row in entity_rows("orgs.csv")
+        for alias in row["aliases"].split("|")
     ]
     org_rows += [
         (alias.title(), entity)
@@ -403,7 +397,7 @@ def _gazetteer() -> _Gazetteer:
     region_abbreviations = pl.DataFrame(
         [
             (row["abbrev"].lower().rstrip("."), row["region"], row["country_code"])
-            for row in _read_csv("region_abbrev.csv")
+            for row in entity_rows("region_abbrev.csv")
         ],
         schema={"key": pl.String, "region": pl.String, "region_code": pl.String},
         orient="row",
@@ -445,7 +439,7 @@ def _gazetteer() -> _Gazetteer:
         datelines=datelines,
         region_abbreviations=region_abbreviations,
         given_names=pl.DataFrame(
-            {"first_token": (DATA_DIR / "given_names.txt").read_text(encoding="utf-8").split()}
+            {"first_token": (ENTITY_DATA / "given_names.txt").read_text(encoding="utf-8").split()}
         ).with_columns(given=pl.lit(True)),
         noise_chunks=sorted(
             set((_LEADING_WORDS + "|" + _MONTHS_DAYS).split("|"))

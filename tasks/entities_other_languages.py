@@ -14,11 +14,10 @@ speaker; a company is a name written with its legal form ("Volkswagen AG", "Sano
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import polars as pl
 
-DATA_DIR = Path(__file__).resolve().parent / "data" / "entities"
+from tasks.data_files import ENTITY_DATA
 
 LANGUAGES = ("de", "fr", "es", "it", "pt")
 
@@ -150,7 +149,7 @@ def given_names() -> frozenset[str]:
     """Given names that open a person's name: the English list and one for the other languages."""
     words: set[str] = set()
     for name in ("given_names.txt", "given_names_other_languages.txt"):
-        words.update((DATA_DIR / name).read_text(encoding="utf-8").split())
+        words.update((ENTITY_DATA / name).read_text(encoding="utf-8").split())
     return frozenset(words)
 
 
