@@ -278,12 +278,17 @@ class _Dateline:
     rest: pl.Expr
 
 
+def _lowercase_words(head: pl.Expr) -> pl.Expr:
+    """How many words of ``head`` start in lower case: prose has several, headings and tables few."""
+    return head.str.count_matches(r"(?:^|\s)\p{Ll}")
+
+
 def _dateline_of(paragraph: pl.Expr) -> _Dateline:
     with_date = paragraph.str.extract_groups(DATELINE_WITH_DATE_RE)
     without_date = paragraph.str.extract_groups(DATELINE_WITHOUT_DATE_RE)
     undated_rest = without_date.struct.field("rest")
     prose_head = undated_rest.str.extract(PROSE_HEAD_RE)
-    lowercase_words = prose_head.str.count_matches(r"(?:^|\s)\p{Ll}")
+    lowercase_words = _lowercase_words(prose_head)
     words = prose_head.str.count_matches(r"\S+")
     typographic_dateline = without_date.struct.field("agency").is_not_null() | without_date.struct.field(
         "dash"
@@ -308,7 +313,7 @@ def _dateline_of(paragraph: pl.Expr) -> _Dateline:
     agency_or_state = titled.struct.field("state").is_not_null() | titled.struct.field("credit").str.contains(
         AGENCY_CREDIT_RE
     )
-    titled_lowercase_words = titled_rest.str.extract(PROSE_HEAD_RE).str.count_matches(r"(?:^|\s)\p{Ll}")
+    titled_lowercase_words = _lowercase_words(titled_rest.str.extract(PROSE_HEAD_RE))
     in_title_case = (
         titled.struct.field("place").is_not_null()
         & ~titled.struct.field("place").str.to_uppercase().str.contains(NOT_A_PLACE_RE)
