@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlparse
 import polars as pl
 
 from tasks.decode import decode_bytes
-from tasks.formats.archives import MB, ArchiveLimits, gunzip, inner_name, untar, unzip
+from tasks.formats.archives import MB, ArchiveLimits, decompress, inner_name, untar, unzip
 from tasks.formats.common import Blob, Record, new_record, quarantined, sha256_hex
 from tasks.formats.feeds import rss_atom_records
 from tasks.formats.html import html_records
@@ -51,15 +51,15 @@ def _top_level_blob(row: dict[str, Any]) -> Blob:
 def _unpack(blob: Blob, limits: ArchiveLimits) -> list[Blob | Record]:
     """The non-archive blobs in ``blob`` (``blob`` itself when it is no archive) and refusals, in order."""
     kind = sniff(blob.name, blob.raw)
-    if kind not in ("gzip", "zip", "tar"):
+    if kind not in ("gzip", "bzip2", "xz", "zip", "tar"):
         blob.kind = kind
         return [blob]
     if blob.depth >= limits.max_depth:
         return [quarantined(blob, None, f"archive nested too deeply (more than {limits.max_depth} levels)")]
-    if kind == "gzip":
-        content, reason = gunzip(blob.raw, limits)
+    if kind in ("gzip", "bzip2", "xz"):
+        content, reason = decompress(kind, blob.raw, limits)
         if content is None:
-            return [quarantined(blob, None, reason or "gzip file could not be read")]
+            return [quarantined(blob, None, reason or f"{kind} file could not be read")]
         inner = Blob(
             file_uri=blob.file_uri,
             uri=blob.uri,
@@ -155,17 +155,18 @@ def explode_records(
 ) -> pl.DataFrame:
     """One record row per article candidate in the fetched files.
 
-    A text or HTML file gives one row, a feed one per entry, a JSON dump one per record, a zip its members'
-    rows (recursively) and a ``.gz`` its content's rows. Rows that cannot become articles carry a plain-words
-    ``quarantine_reason``; every file with bytes yields at least one row. A sidecar ``.json`` yields one row
-    with ``raw_format = 'sidecar'`` and a ``quarantine_reason`` naming the article it was merged into.
+    A text or HTML file gives one row, a feed one per entry, a JSON dump one per record, a zip or tar its
+    members' rows (recursively) and a ``.gz``, ``.bz2`` or ``.xz`` its content's rows. Rows that cannot
+    become articles carry a plain-words ``quarantine_reason``; every file with bytes yields at least one row.
+    A sidecar ``.json`` yields one row with ``raw_format = 'sidecar'`` and a ``quarantine_reason`` naming the
+    article it was merged into.
 
     Args:
         files: ``uri, path, raw, sha256, quarantine_reason`` (``RAW_SCHEMA``); ``raw`` NULL when unreadable.
         field_map: Our column -> a JSON field (dotted paths allowed) for dumps whose names the built-in list
             does not know, e.g. ``{"body": "fields.bodyText"}``. Columns: title, body, uri, published_at,
             byline, source_hint, language_hint, description, canonical_url, caption, id.
-        max_member_bytes: Largest uncompressed zip member or gzip content.
+        max_member_bytes: Largest uncompressed zip or tar member, or gzip, bzip2 or xz content.
         max_archive_bytes: Largest total uncompressed size of one zip.
         max_ratio: Largest compression ratio of a member over 1 MB (decompression-bomb guard).
         max_depth: How many archive levels are opened (a zip in a zip is two).

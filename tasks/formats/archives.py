@@ -1,9 +1,12 @@
-"""gzip, zip and tar containers, opened in memory with limits against decompression bombs."""
+"""Compressed files (gzip, bzip2, xz) and zip and tar containers, opened in memory with limits against
+decompression bombs."""
 
 from __future__ import annotations
 
+import bz2
 import functools
 import io
+import lzma
 import posixpath
 import re
 import tarfile
@@ -11,6 +14,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any, Literal
 from urllib.parse import quote
 
 from tasks.formats.common import Blob, Record, quarantined, sha256_hex
@@ -24,9 +28,10 @@ class ArchiveLimits:
     """How much an archive may unpack to.
 
     Attributes:
-        max_member_bytes: largest uncompressed member (or gzip content, unless the content is a tar).
+        max_member_bytes: largest uncompressed member (or content of a gzip, bzip2 or xz file, unless
+            the content is a tar).
         max_archive_bytes: largest total uncompressed size of one zip's or tar's members, and of a
-            gzipped tar.
+            compressed tar.
         max_ratio: largest uncompressed/compressed ratio, checked once a member passes ``ratio_floor_bytes``.
         ratio_floor_bytes: members smaller than this are never judged by their ratio.
         max_depth: archives inside archives, counting the outermost one.
@@ -45,58 +50,100 @@ def _size(size: int) -> str:
     return f"{size / MB:.1f} MB" if size >= MB else f"{size:,} bytes"
 
 
+Compression = Literal["gzip", "bzip2", "xz"]
+
+_COMPRESSED_SUFFIXES: dict[str, str] = {
+    ".tgz": ".tar",
+    ".tbz2": ".tar",
+    ".tbz": ".tar",
+    ".txz": ".tar",
+    ".gz": "",
+    ".bz2": "",
+    ".xz": "",
+}
+
+
 def inner_name(name: str) -> str:
-    """The name of a gzip's content: ``a.html.gz`` -> ``a.html``, ``a.tgz`` -> ``a.tar``."""
+    """The name of a compressed file's content: ``a.html.gz`` -> ``a.html``, ``a.tgz`` -> ``a.tar``,
+    ``a.json.bz2`` -> ``a.json``, ``a.txz`` -> ``a.tar``."""
     lowered = name.lower()
-    if lowered.endswith(".tgz"):
-        return name[:-4] + ".tar"
-    return name[:-3] if lowered.endswith(".gz") else name
+    for ending, replacement in _COMPRESSED_SUFFIXES.items():
+        if lowered.endswith(ending):
+            return name[: -len(ending)] + replacement
+    return name
 
 
-def gzips_a_tar(raw: bytes) -> bool:
-    """Whether a gzip stream's content starts with a tar header (``.tar.gz``, ``.tgz``, whatever its name)."""
+def _decompressor(kind: Compression) -> Any:
+    if kind == "gzip":
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if kind == "bzip2":
+        return bz2.BZ2Decompressor()
+    return lzma.LZMADecompressor(format=lzma.FORMAT_XZ)
+
+
+_STREAM_MAGIC: dict[Compression, bytes] = {"gzip": b"\x1f\x8b", "bzip2": b"BZh", "xz": b"\xfd7zXZ\x00"}
+_STREAM_ERRORS = (zlib.error, OSError, EOFError, lzma.LZMAError, ValueError)
+
+
+def compresses_a_tar(kind: Compression, raw: bytes) -> bool:
+    """Whether a compressed stream's content starts with a tar header (``.tar.gz``, ``.tgz``, ``.tar.xz``
+    ..., whatever its name)."""
     try:
-        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, TAR_HEADER_PROBE_BYTES)
-    except zlib.error:
+        head = _decompressor(kind).decompress(raw, TAR_HEADER_PROBE_BYTES)
+    except _STREAM_ERRORS:
         return False
     return is_tar(head)
 
 
-def gunzip(raw: bytes, limits: ArchiveLimits) -> tuple[bytes | None, str | None]:
-    """The content of a (possibly multi-member) gzip stream, or a reason it may not or cannot be read.
+def _inflate_stream(kind: Compression, data: bytes, out: bytearray, cap: int) -> tuple[bool, bytes]:
+    """Append one compressed stream of ``data`` to ``out``, stopping once ``out`` passes ``cap`` bytes.
+
+    Returns whether the stream reached its end marker, and the bytes after it.
+    """
+    stream = _decompressor(kind)
+    pending = data
+    while not stream.eof and len(out) <= cap:
+        chunk = stream.decompress(pending, cap + 1 - len(out))
+        out += chunk
+        if kind == "gzip":
+            pending = stream.unconsumed_tail
+            if not chunk and not pending:
+                break
+        else:
+            pending = b""
+            if not chunk and stream.needs_input:
+                break
+    return stream.eof, stream.unused_data if stream.eof else b""
+
+
+def decompress(kind: Compression, raw: bytes, limits: ArchiveLimits) -> tuple[bytes | None, str | None]:
+    """The content of a gzip, bzip2 or xz file (every stream of a multi-stream one), or a reason it may not
+    or cannot be read.
 
     The content may be ``limits.max_member_bytes`` long, or ``limits.max_archive_bytes`` when it is a tar.
     """
-    if gzips_a_tar(raw):
+    if compresses_a_tar(kind, raw):
         limits = replace(limits, max_member_bytes=limits.max_archive_bytes)
     out = bytearray()
     data = raw
     while data:
-        stream = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            pending = data
-            while not stream.eof and len(out) <= limits.max_member_bytes:
-                chunk = stream.decompress(pending, limits.max_member_bytes + 1 - len(out))
-                out += chunk
-                pending = stream.unconsumed_tail
-                if not chunk and not pending:
-                    break
-        except zlib.error as error:
-            return None, f"gzip file is corrupt: {error}"
+            ended, data = _inflate_stream(kind, data, out, limits.max_member_bytes)
+        except _STREAM_ERRORS as error:
+            return None, f"{kind} file is corrupt: {error}"
         if len(out) > limits.max_member_bytes:
+            limit = _size(limits.max_member_bytes)
             return None, (
-                f"gzip content exceeds size limit (more than {_size(limits.max_member_bytes)} uncompressed; "
-                "decompression bomb?)"
+                f"{kind} content exceeds size limit (more than {limit} uncompressed; decompression bomb?)"
             )
-        if not stream.eof:
-            return None, "gzip file is truncated: the compressed stream ends before its end marker"
-        data = stream.unused_data
-        if not data.startswith(b"\x1f\x8b"):
+        if not ended:
+            return None, f"{kind} file is truncated: the compressed stream ends before its end marker"
+        if not data.startswith(_STREAM_MAGIC[kind]):
             break
     if len(out) > limits.ratio_floor_bytes and len(out) > limits.max_ratio * len(raw):
         return (
             None,
-            f"gzip content exceeds the {limits.max_ratio:g}x compression ratio limit (decompression bomb)",
+            f"{kind} content exceeds the {limits.max_ratio:g}x compression ratio limit (decompression bomb)",
         )
     return bytes(out), None
 

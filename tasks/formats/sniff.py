@@ -6,7 +6,7 @@ import json
 import re
 from typing import Literal
 
-Kind = Literal["gzip", "zip", "tar", "html", "feed", "xml", "json", "text", "binary"]
+Kind = Literal["gzip", "bzip2", "xz", "zip", "tar", "html", "feed", "xml", "json", "text", "binary"]
 
 _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"%PDF", "PDF document"),
@@ -14,8 +14,6 @@ _BINARY_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "JPEG image"),
     (b"GIF8", "GIF image"),
     (b"RIFF", "RIFF media file"),
-    (b"BZh", "bzip2 archive"),
-    (b"\xfd7zXZ", "xz archive"),
     (b"7z\xbc\xaf", "7-Zip archive"),
     (b"Rar!", "RAR archive"),
     (b"\xd0\xcf\x11\xe0", "MS Office document"),
@@ -33,6 +31,8 @@ _HTML_START = re.compile(
     rb"\A\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|p|article)\b", re.S | re.I
 )
 _FEED_ROOTS = {b"rss", b"feed", b"rdf:rdf", b"rdf", b"channel"}
+_BZIP2_HEADER = re.compile(rb"BZh[1-9](?:1AY&SY|\x17rE8P\x90)")
+"""A bzip2 stream's start: ``BZh``, the block size, then a block's or the (empty) stream's end's magic."""
 
 
 def suffix(name: str) -> str:
@@ -101,6 +101,10 @@ def sniff(name: str, raw: bytes) -> Kind:
     """The blob's format: magic bytes first, then markup and JSON shape, then the extension breaks ties."""
     if raw.startswith(b"\x1f\x8b"):
         return "gzip"
+    if _BZIP2_HEADER.match(raw):
+        return "bzip2"
+    if raw.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
     if raw.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return "zip"
     if is_tar(raw):

@@ -1,16 +1,19 @@
 from __future__ import annotations
 
+import bz2
 import csv
 import gzip
 import hashlib
 import html
 import io
 import json
+import lzma
 import re
 import tarfile
 import time
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -473,21 +476,43 @@ def _zip(members: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def test_gzip_content_is_parsed_as_the_inner_file() -> None:
-    (record,) = explode(("file:///land/ete.html.gz", gzip.compress(PAGE)))
+COMPRESSORS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
+    "gzip": (".gz", gzip.compress),
+    "bzip2": (".bz2", bz2.compress),
+    "xz": (".xz", lzma.compress),
+}
+"""Compression kind -> (file suffix, compress function)."""
+
+
+@pytest.mark.parametrize("kind", COMPRESSORS)
+def test_compressed_content_is_parsed_as_the_inner_file(kind: str) -> None:
+    ending, compress = COMPRESSORS[kind]
+    (record,) = explode((f"file:///land/ete.html{ending}", compress(PAGE)))
     assert record["raw_format"] == "html"
-    assert record["uri"] == record["record_key"] == "file:///land/ete.html.gz"
+    assert record["uri"] == record["record_key"] == f"file:///land/ete.html{ending}"
     assert record["sha256"] == hashlib.sha256(PAGE).hexdigest()
-    (disguised,) = explode(("file:///land/ete.html", gzip.compress(PAGE)))
+    (disguised,) = explode(("file:///land/ete.html", compress(PAGE)))
     assert disguised["title"] == "Un été à Paris"
+    streams = compress(b"Headline\n\n") + compress(b"Body in a second stream.\n")
+    (concatenated,) = explode((f"file:///land/two.txt{ending}", streams))
+    assert (concatenated["title"], concatenated["paragraphs"]) == ("Headline", ["Body in a second stream."])
 
 
-def test_truncated_gzip_is_quarantined() -> None:
-    (record,) = explode(("file:///land/cut.html.gz", gzip.compress(PAGE * 20)[:-40]))
-    assert (
-        record["quarantine_reason"]
-        == "gzip file is truncated: the compressed stream ends before its end marker"
+@pytest.mark.parametrize("kind", COMPRESSORS)
+def test_truncated_or_corrupt_compressed_files_are_quarantined(kind: str) -> None:
+    ending, compress = COMPRESSORS[kind]
+    (record,) = explode((f"file:///land/cut.html{ending}", compress(PAGE * 20)[:-40]))
+    assert record["quarantine_reason"] == (
+        f"{kind} file is truncated: the compressed stream ends before its end marker"
     )
+    whole = compress(PAGE)
+    (corrupt,) = explode((f"file:///land/bad.html{ending}", whole[:16] + bytes(len(whole) - 16)))
+    assert corrupt["quarantine_reason"].startswith(f"{kind} file is corrupt: ")
+
+
+def test_text_that_starts_like_a_bzip2_header_is_text() -> None:
+    (record,) = explode(("file:///land/bzh.txt", b"BZh9 motors recalled\n\nThe maker recalled its cars.\n"))
+    assert (record["raw_format"], record["title"]) == ("text", "BZh9 motors recalled")
 
 
 def test_zip_members_become_records_with_sane_uris() -> None:
@@ -525,8 +550,9 @@ def test_zip_bomb_members_are_refused() -> None:
     assert ok["quarantine_reason"] is None
     (ratio,) = explode(("file:///land/ratio.zip", _zip({"r.txt": bytes(3 * 1024 * 1024)})))
     assert "compression ratio limit" in ratio["quarantine_reason"]
-    (gz_bomb,) = explode(("file:///land/bomb.txt.gz", gzip.compress(bytes(20 * 1024 * 1024))))
-    assert gz_bomb["quarantine_reason"].startswith("gzip content exceeds size limit")
+    for kind, (ending, compress) in COMPRESSORS.items():
+        (compressed_bomb,) = explode((f"file:///land/bomb.txt{ending}", compress(bytes(20 * 1024 * 1024))))
+        assert compressed_bomb["quarantine_reason"].startswith(f"{kind} content exceeds size limit")
     small = explode(
         ("file:///land/small.zip", _zip({"s.txt": b"Headline\n\n" + b"word " * 400})), max_member_bytes=1024
     )
@@ -564,7 +590,7 @@ def _tar(members: dict[str, bytes], links: dict[str, str] | None = None) -> byte
     return buffer.getvalue()
 
 
-def test_tar_members_become_records_gzipped_or_not() -> None:
+def test_tar_members_become_records_compressed_or_not() -> None:
     members = {
         "news/ete.html": PAGE,
         "news/story.txt": b"Tarred headline\n\nA tarred story with a sidecar.\n",
@@ -577,6 +603,9 @@ def test_tar_members_become_records_gzipped_or_not() -> None:
         ("batch.tar", raw),
         ("batch.tar.gz", gzip.compress(raw)),
         ("batch.tgz", gzip.compress(raw)),
+        ("batch.tar.bz2", bz2.compress(raw)),
+        ("batch.tar.xz", lzma.compress(raw)),
+        ("batch.txz", lzma.compress(raw)),
     ):
         records = explode((f"file:///land/{name}", blob))
         by_uri = {r["uri"]: r for r in records}
@@ -596,15 +625,17 @@ def test_tar_members_become_records_gzipped_or_not() -> None:
         assert all(r["file_uri"] == f"file:///land/{name}" for r in records)
 
 
-def test_a_gzipped_tar_may_be_larger_than_one_member_but_its_members_may_not() -> None:
+@pytest.mark.parametrize("kind", COMPRESSORS)
+def test_a_compressed_tar_may_be_larger_than_one_member_but_its_members_may_not(kind: str) -> None:
+    ending, compress = COMPRESSORS[kind]
     story = b"Headline\n\n" + b"word " * 150
-    raw = gzip.compress(_tar({f"news/{n}.txt": story for n in range(4)} | {"news/big.txt": story * 3}))
-    records = explode(("file:///land/day.tar.gz", raw), max_member_bytes=1024)
+    raw = compress(_tar({f"news/{n}.txt": story for n in range(4)} | {"news/big.txt": story * 3}))
+    records = explode((f"file:///land/day.tar{ending}", raw), max_member_bytes=1024)
     assert [r["quarantine_reason"] for r in records] == [None] * 4 + [
         "tar member exceeds size limit (2,280 bytes, the limit is 1,024 bytes)"
     ]
-    (bomb,) = explode(("file:///land/bomb.txt.gz", gzip.compress(bytes(4096))), max_member_bytes=1024)
-    assert bomb["quarantine_reason"].startswith("gzip content exceeds size limit")
+    (bomb,) = explode((f"file:///land/bomb.txt{ending}", compress(bytes(4096))), max_member_bytes=1024)
+    assert bomb["quarantine_reason"].startswith(f"{kind} content exceeds size limit")
 
 
 @pytest.mark.parametrize(
