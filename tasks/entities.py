@@ -84,10 +84,18 @@ _CONNECTOR = (
 _CHUNK = rf"{_TOKEN}(?:{_S}(?:{_CONNECTOR}{_S}|(?:al|el|ad|as|bin|ben|abu)-)?{_TOKEN}){{0,9}}"
 _LOWER_WORD = r"[a-z](?:[a-z'’-]*[a-z])?"
 _TICKER = r"<[^<>\n]{1,16}>"
+_CLOCK_TIME = r"\d[ ]?[AP]M(?-u:\b)"
+_SKIPPED = rf"{_TICKER}|{_CLOCK_TIME}"
+"""Matched so that no sequence starts with them, then dropped: tickers ("<IBM>") and clock times ("8 PM",
+whose "PM" would otherwise read as the prime minister's title)."""
 _CONTEXT_PATTERN = (
-    rf"{_TICKER}|(?:[a-z]+{_S}|,{_S}?)?{_CHUNK}(?:,?{_S}{_LOWER_WORD}(?:{_S}{_LOWER_WORD}){{0,2}})?"
+    rf"{_SKIPPED}|(?:[a-z]+{_S}|,{_S}?)?{_CHUNK}(?:,?{_S}{_LOWER_WORD}(?:{_S}{_LOWER_WORD}){{0,2}})?"
 )
-_BARE_PATTERN = rf"{_TICKER}|{_CHUNK}"
+_BARE_PATTERN = rf"{_SKIPPED}|(?:[a-z]{_S})?{_CHUNK}"
+"""A sequence without its context, with the letter and space before it when a lowercase word comes right
+before: whether the sequence follows that word directly, which its context match (whose lowercase words may
+have gone to the sequence before) cannot tell."""
+_AFTER_LOWER_WORD = rf"^[a-z]{_S}"
 CHUNK_PATTERN = _CHUNK
 """A capitalised name sequence: tokens joined by spaces, "of", "de", "van der", "al-" and the like."""
 
@@ -121,7 +129,7 @@ _ROLES = (
     "|Bishop|Rabbi|Imam|Coach|Manager|Economist|Analyst|Deputy|Treasurer|Comptroller|Controller|Administrator"
     "|Exchequer|Negotiator|Delegate|Inspector|Detective|Sheriff|Marshal|Superintendent|Attorney|Counsel"
     "|Defender|Striker|Midfielder|Goalkeeper|Skipper|Captain|Boss|Founder|CEO|Head|Presidents|Justices"
-    "|MP|MEP|MSP|Councillor|Councilor|Lawmaker|Assemblyman|Assemblywoman|Alderman|Sen|Rep|Prof"
+    "|MP|MEP|MSP|PM|Councillor|Councilor|Lawmaker|Assemblyman|Assemblywoman|Alderman|Sen|Rep|Prof"
     "|Technician|Trader|Dealer|Broker|Strategist|Consultant|Adviser|Advisor|Aide|Official|Officials"
 )
 ROLE_WORDS_LOWER = (
@@ -549,11 +557,16 @@ def chunks(articles: pl.DataFrame) -> pl.DataFrame:
         bare=pl.concat_list("title_bare", "body_bare"),
     )
     aligned = pl.col("match").list.len() == pl.col("bare").list.len()
+    prefixed = pl.col("aligned") & pl.col("bare").str.contains(_AFTER_LOWER_WORD)
     exploded = (
-        lists.with_columns(bare=pl.when(aligned).then("bare").otherwise("match"))
+        lists.with_columns(aligned=aligned, bare=pl.when(aligned).then("bare").otherwise("match"))
         .with_columns(pos=pl.int_ranges(pl.col("match").list.len(), dtype=pl.Int32))
         .explode(["match", "bare", "pos"])
-        .filter(pl.col("match").is_not_null() & ~pl.col("bare").str.starts_with("<"))
+        .filter(pl.col("match").is_not_null() & ~pl.col("bare").str.contains(rf"^(?:{_SKIPPED})"))
+        .with_columns(
+            follows_lower_word=prefixed | ~pl.col("aligned"),
+            bare=pl.when(prefixed).then(pl.col("bare").str.slice(2)).otherwise("bare"),
+        )
         .with_columns(pre_full=pl.col("match").str.extract(rf"^([a-z]+{_S}|,{_S}?)", 1).fill_null(""))
         .with_columns(
             post_full=pl.col("match").str.slice(
@@ -562,7 +575,7 @@ def chunks(articles: pl.DataFrame) -> pl.DataFrame:
         )
     )
     previous_post = pl.col("post_full").shift(1).str.extract(rf"({_LOWER_WORD})$", 1)
-    continued = (pl.col("pos") > 0) & (pl.col("pos") != pl.col("n_title"))
+    continued = (pl.col("pos") > 0) & (pl.col("pos") != pl.col("n_title")) & pl.col("follows_lower_word")
     post = pl.col("post_full").str.strip_chars_start(", \n").str.replace_all("\n", " ", literal=True)
     return exploded.select(
         "article_id",
