@@ -441,10 +441,16 @@ def byline_names(line: pl.Expr) -> pl.Expr:
     return pl.when(~sentence).then(clean_byline(names))
 
 
+BYLINE_LEAD_IN_RE = r"^(?:By|BY|by|Von|VON|von|Par|PAR|par|Por|POR|por|Door|door)\s+(\p{Lu})"
+"""The "By" before a byline's names, as APIs and feeds write it in the author field: ``By Jane Smith``."""
+
+
 def clean_byline(byline: pl.Expr) -> pl.Expr:
-    """A byline without the role, outlet or date after its names (``Jane Smith, Political Correspondent``)."""
+    """A byline without a lead-in ("By") before its names, or the role, outlet or date after them (``By Jane
+    Smith, Political Correspondent`` -> ``Jane Smith``)."""
     return (
-        byline.str.replace(BYLINE_DATE_RE, "")
+        byline.str.replace(BYLINE_LEAD_IN_RE, "$1")
+        .str.replace(BYLINE_DATE_RE, "")
         .str.replace(BYLINE_ROLE_RE, "")
         .str.replace(BYLINE_OUTLET_RE, "")
         .str.strip_chars(" ,;")

@@ -39,8 +39,29 @@ def parse_files(files: pl.DataFrame, field_map: dict[str, str] | None = None) ->
         )
         records = pl.concat([conform(records, RECORDS_SCHEMA), placeholders])
     file_columns = file_state(files).with_columns(files["source"], files["change"])
-    return records.join(file_columns, on="file_uri", how="left", maintain_order="left").with_columns(
-        pl.col("record_key").map_elements(stable_article_id, return_dtype=pl.String()).alias("article_id")
+    return (
+        records.join(file_columns, on="file_uri", how="left", maintain_order="left")
+        .with_columns(record_key=scoped_record_key())
+        .with_columns(
+            pl.col("record_key").map_elements(stable_article_id, return_dtype=pl.String()).alias("article_id")
+        )
+    )
+
+
+def scoped_record_key() -> pl.Expr:
+    """A JSON record's own id (``7``, ``a1b2``) as ``json:SOURCE#ID``; every other key as it is.
+
+    Ids in API dumps are unique only within the API that wrote them: two sources' record ``7`` are two
+    articles, while a source's record ``7`` dumped again (in any file) is the same article. Keys that are
+    URLs or file URIs (with ``://``) are global already, and feed entry ids are scoped by their feed.
+    """
+    bare_id = (pl.col("raw_format") == "json") & ~pl.col("record_key").str.contains("://", literal=True)
+    return (
+        pl.when(bare_id)
+        .then(
+            pl.concat_str(pl.lit("json:"), pl.col("source").fill_null(""), pl.lit("#"), pl.col("record_key"))
+        )
+        .otherwise(pl.col("record_key"))
     )
 
 

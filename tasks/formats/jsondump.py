@@ -23,7 +23,8 @@ from tasks.formats.feeds import is_json_feed, json_feed_records
 FIELD_CANDIDATES: dict[str, tuple[str, ...]] = {
     "title": ("title", "headline", "name", "webTitle"),
     "body": ("body", "content", "text", "article", "articleBody", "full_text", "fullText", "bodyText",
-             "story", "description"),
+             "story", "description", "lead_paragraph", "leadParagraph", "summary", "abstract", "snippet",
+             "trailText", "standfirst"),
     "uri": ("url", "link", "uri", "webUrl", "web_url", "permalink"),
     "published_at": ("published", "publishedAt", "published_at", "date", "datePublished", "pubDate",
                      "created_at", "createdAt", "webPublicationDate", "pub_date", "publication_date", "time"),
@@ -43,7 +44,10 @@ FIELD_ALIASES = {
 }  # fmt: skip
 RECORD_CONTAINERS = ("articles", "items", "data", "results", "docs", "hits", "entries", "stories", "posts",
                      "news", "records", "response", "value")  # fmt: skip
-_TEXT_KEYS = ("rendered", "main", "value", "text", "name", "title", "#text")
+_TEXT_KEYS = ("rendered", "main", "value", "text", "name", "title", "#text", "original")
+FIELD_GROUPS = ("fields", "attributes", "properties")
+"""Objects some APIs keep a record's fields in (the Guardian's ``fields``, JSON:API's ``attributes``): their
+fields are read as the record's own, which win when both have one."""
 
 
 def normalise_field_map(field_map: Mapping[str, str] | None) -> dict[str, str]:
@@ -146,8 +150,25 @@ def _paragraphs(value: Any) -> list[str] | None:
     return None
 
 
+def _with_grouped_fields(record: Mapping[str, Any]) -> Mapping[str, Any]:
+    grouped = [_lookup(record, name) for name in FIELD_GROUPS]
+    groups = [group for group in grouped if isinstance(group, Mapping)]
+    if not groups:
+        return record
+    merged: dict[str, Any] = {}
+    for group in reversed(groups):
+        merged.update(group)
+    merged.update(record)
+    return merged
+
+
 def map_record(record: Mapping[str, Any], field_map: Mapping[str, str]) -> tuple[dict[str, Any], str | None]:
-    """Our columns from one JSON object, and a quarantine reason when it cannot be an article."""
+    """Our columns from one JSON object, and a quarantine reason when it cannot be an article.
+
+    A body is the first of the body fields the record has; a record with only a summary (``description``,
+    ``summary``, ``abstract``, ``lead_paragraph`` ...) has that as its body.
+    """
+    record = _with_grouped_fields(record)
     values: dict[str, Any] = {}
     body_field, body = _pick(record, "body", field_map)
     _, description = _pick(record, "description", field_map)

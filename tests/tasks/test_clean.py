@@ -422,9 +422,13 @@ def test_plain_text_keeps_its_leading_paragraphs() -> None:
         ("Jane Smith, Political Correspondent", "Jane Smith"),
         ("John Writer", "John Writer"),
         ("Maria Gonzalez; Thomas Becker", "Maria Gonzalez; Thomas Becker"),
+        ("By Jeanna Smialek", "Jeanna Smialek"),
+        ("BY JOHN BAKER, Associated Press", "JOHN BAKER"),
+        ("Par Jean Dupont", "Jean Dupont"),
+        ("Byron Scott", "Byron Scott"),
     ],
 )
-def test_bylines_lose_roles_and_outlets(byline: str, cleaned: str) -> None:
+def test_bylines_lose_lead_ins_roles_and_outlets(byline: str, cleaned: str) -> None:
     story = ["Container traffic at the port rose 4% in May, the harbour authority said on Tuesday."]
     assert clean_records(_page(story, byline=byline))["byline"][0] == cleaned
 

@@ -309,6 +309,43 @@ def test_json_lines_with_one_bad_line_and_container_objects() -> None:
     assert record["paragraphs"] == ["Only a summary."]
 
 
+def test_api_dump_shapes_map_without_a_field_map() -> None:
+    guardian = {"response": {"results": [{
+        "webTitle": "Floods hit Valencia", "webUrl": "https://guardian.example/floods",
+        "webPublicationDate": "2026-11-27T10:00:00Z",
+        "fields": {"headline": "Floods hit Valencia again", "bodyText": "Rain flooded Valencia.",
+                   "byline": "Sam Jones", "trailText": "Rain floods Valencia"},
+    }]}}  # fmt: skip
+    nyt = {"response": {"docs": [{
+        "abstract": "The Fed held rates.", "lead_paragraph": "The Federal Reserve left rates unchanged.",
+        "web_url": "https://nyt.example/fed", "headline": {"main": "Fed Holds Rates"},
+        "byline": {"original": "By Jeanna Smialek"}, "pub_date": "2026-11-27T14:03:00+0000",
+    }]}}  # fmt: skip
+    strapi = {
+        "data": [{"id": 7, "attributes": {"title": "Chile votes", "content": "<p>Chileans voted.</p>"}}]
+    }
+    stub = [{"headline": "Tesla recalls cars", "summary": "Tesla said it would recall cars."}]
+    records = explode(
+        *[(f"file:///land/{name}.json", json.dumps(document).encode())
+          for name, document in (("guardian", guardian), ("nyt", nyt), ("strapi", strapi), ("stub", stub))]
+    )  # fmt: skip
+    assert [(r["title"], r["paragraphs"], r["quarantine_reason"]) for r in records] == [
+        ("Floods hit Valencia again", ["Rain flooded Valencia."], None),
+        ("Fed Holds Rates", ["The Federal Reserve left rates unchanged."], None),
+        ("Chile votes", ["Chileans voted."], None),
+        ("Tesla recalls cars", ["Tesla said it would recall cars."], None),
+    ]
+    guardian_record, nyt_record, strapi_record, _ = records
+    assert (guardian_record["byline"], guardian_record["description"]) == (
+        "Sam Jones",
+        "Rain floods Valencia",
+    )
+    assert guardian_record["published_at"] == datetime(2026, 11, 27, 10, 0)
+    assert (nyt_record["uri"], nyt_record["byline"]) == ("https://nyt.example/fed", "By Jeanna Smialek")
+    assert nyt_record["description"] == "The Fed held rates."
+    assert strapi_record["record_key"] == "7"
+
+
 def test_field_map_with_dotted_paths() -> None:
     raw = json.dumps({"response": {"results": [{"fields": {"bodyText": "Deep body.", "headline": "Deep"}}]}})
     (record,) = explode(
