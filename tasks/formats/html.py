@@ -16,7 +16,16 @@ from trafilatura import bare_extraction
 
 from tasks.clean import byline_names
 from tasks.decode import decode_bytes
-from tasks.formats.common import Blob, Record, clean_text, iso639_1, new_record, parse_datetime, quarantined
+from tasks.formats.common import (
+    Blob,
+    Record,
+    body_paragraphs,
+    clean_text,
+    iso639_1,
+    new_record,
+    parse_datetime,
+    quarantined,
+)
 
 _DECLARED = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)|<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_:.+-]+)""",
@@ -244,6 +253,38 @@ def declared_published_time(tree: Any) -> datetime | None:
     return None
 
 
+def _person_names(author: Any) -> str | None:
+    if isinstance(author, str):
+        return clean_text(author)
+    if isinstance(author, dict):
+        return _person_names(author.get("name"))
+    if isinstance(author, list):
+        names = [name for name in (_person_names(item) for item in author) if name]
+        return "; ".join(dict.fromkeys(names)) or None
+    return None
+
+
+def json_ld_article(tree: Any) -> tuple[str | None, list[str], str | None]:
+    """The headline, body paragraphs and authors of the page's schema.org article, read from its JSON-LD.
+
+    Pages rendered by scripts carry their text only there (``articleBody``), where trafilatura finds nothing
+    to extract. No paragraphs when no article-like node has a text ``articleBody``.
+    """
+    for node in _json_ld_nodes(tree):
+        body = node.get("articleBody")
+        if not isinstance(body, str) or not _ARTICLE_TYPE.search(json.dumps(node.get("@type", ""))):
+            continue
+        paragraphs = [p for p in (clean_text(line) for line in body_paragraphs(body)) if p]
+        if paragraphs:
+            title = node.get("headline") or node.get("name")
+            return (
+                clean_text(title if isinstance(title, str) else None),
+                paragraphs,
+                _person_names(node.get("author")),
+            )
+    return None, [], None
+
+
 _BYLINE_START = re.compile(r"^\s*(?:By|BY|Par|PAR|Von|VON|Por|POR)\s")
 _MAX_BYLINE_CHARS = 120
 
@@ -394,13 +435,18 @@ def html_records(blob: Blob) -> list[Record]:
     except (ValueError, TypeError, etree.LxmlError) as error:
         return [quarantined(blob, "html", f"HTML extraction failed: {error}")]
     if document is None or isinstance(document, dict):
-        return [quarantined(blob, "html", "no extractable article in HTML page")]
+        return _json_ld_record(blob, tree, language, canonical, declared, caption) or [
+            quarantined(blob, "html", "no extractable article in HTML page")
+        ]
     paragraphs = [p for p in (clean_text(line) for line in (document.text or "").split("\n")) if p]
     title = headline(clean_text(document.title), tree, document.sitename, document.hostname)
     while paragraphs and title and _squash(paragraphs[0]) == _squash(title):
         paragraphs.pop(0)
     words = sum(len(p.split()) for p in paragraphs)
     if words < MIN_BODY_WORDS:
+        from_json_ld = _json_ld_record(blob, tree, language, canonical, declared, caption)
+        if from_json_ld:
+            return from_json_ld
         reason = "no extractable article in HTML page"
         return [
             quarantined(
@@ -426,5 +472,35 @@ def html_records(blob: Blob) -> list[Record]:
             canonical_url=canonical or (document.url if (document.url or "").startswith("http") else None),
             language_hint=language,
             source_hint=clean_text(document.sitename),
+        )
+    ]
+
+
+def _json_ld_record(
+    blob: Blob,
+    tree: Any,
+    language: str | None,
+    canonical: str | None,
+    declared: datetime | None,
+    caption: str | None,
+) -> list[Record]:
+    """The page's record from its JSON-LD article (:func:`json_ld_article`), or none when that has too
+    few words."""
+    title, paragraphs, authors = json_ld_article(tree)
+    if sum(len(p.split()) for p in paragraphs) < MIN_BODY_WORDS:
+        return []
+    page_title = tree.findtext(".//title")
+    return [
+        new_record(
+            blob,
+            "html",
+            title=title or clean_text(page_title),
+            paragraphs=paragraphs,
+            byline=authors,
+            caption=caption,
+            published_at=declared,
+            published_at_source="html" if declared else None,
+            canonical_url=canonical,
+            language_hint=language,
         )
     ]

@@ -505,6 +505,34 @@ def test_unreadable_files_and_pages_without_article() -> None:
     assert empty["quarantine_reason"] == "no extractable article in HTML page (only 1 word of text)"
 
 
+def test_a_page_rendered_by_scripts_is_read_from_its_json_ld() -> None:
+    article = {
+        "@type": ["NewsArticle"],
+        "headline": "Drought forces water rationing in Catalonia",
+        "datePublished": "2026-02-01T09:30:00+01:00",
+        "author": [{"@type": "Person", "name": "Marta Puig"}, {"@type": "Person", "name": "Jordi Vila"}],
+        "articleBody": "Catalonia declared a drought emergency on Thursday, imposing restrictions.\n\n"
+        "Farmers will have to cut their water use by 80%, officials said.",
+    }
+    graph = {"@context": "https://schema.org", "@graph": [{"@type": "WebSite", "name": "Iberia"}, article]}
+    page = (
+        "<html><head><title>Drought | Iberia</title><script type='application/ld+json'>"
+        f"{json.dumps(graph)}</script></head><body><div id='root'></div></body></html>"
+    )
+    (record,) = explode(("file:///land/app.html", page.encode()))
+    assert record["quarantine_reason"] is None
+    assert record["title"] == "Drought forces water rationing in Catalonia"
+    assert record["paragraphs"] == [
+        "Catalonia declared a drought emergency on Thursday, imposing restrictions.",
+        "Farmers will have to cut their water use by 80%, officials said.",
+    ]
+    assert record["byline"] == "Marta Puig; Jordi Vila"
+    assert record["published_at"] == datetime(2026, 2, 1, 8, 30)
+    stub = page.replace(json.dumps(article["articleBody"]), json.dumps("Too short to be a story."))
+    (short,) = explode(("file:///land/stub.html", stub.encode()))
+    assert short["quarantine_reason"].startswith("no extractable article in HTML page")
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
