@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -59,11 +60,27 @@ def _local(tag: Any) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
-def media_captions(raw: bytes) -> dict[str, str]:
-    """Each entry's photo caption with its credit, from Media RSS, keyed by the entry's id and by its link.
+@dataclass(frozen=True)
+class MediaNote:
+    """What Media RSS says of an entry's photo, and the entry's own description beside it.
 
-    feedparser files ``media:description`` under the entry's summary (or drops it), so the XML is read
-    once more with lxml (no DTD, no entities, no network) for ``media:description`` and ``media:credit``.
+    Attributes:
+        caption: the photo's caption with its credit.
+        described: the ``media:description`` text as written.
+        description: the entry's own ``description`` (RSS) or ``summary`` (Atom) as written, or None.
+    """
+
+    caption: str
+    described: str
+    description: str | None
+
+
+def media_notes(raw: bytes) -> dict[str, MediaNote]:
+    """Each entry's :class:`MediaNote`, keyed by the entry's id and by its link.
+
+    feedparser files ``media:description`` under the entry's summary (in place of the entry's own
+    description, or drops it), so the XML is read once more with lxml (no DTD, no entities, no network) for
+    ``media:description``, ``media:credit`` and the entry's own description.
     """
     if _MEDIA.encode()[1:-1] not in raw:
         return {}
@@ -74,7 +91,7 @@ def media_captions(raw: bytes) -> dict[str, str]:
         return {}
     if root is None:
         return {}
-    captions: dict[str, str] = {}
+    notes: dict[str, MediaNote] = {}
     for item in root.iter():
         if _local(item.tag) not in ("item", "entry"):
             continue
@@ -92,14 +109,37 @@ def media_captions(raw: bytes) -> dict[str, str]:
             caption = f"{caption} {credit}"
         if not caption:
             continue
+        own = next(
+            (
+                child.text
+                for child in item
+                if _local(child.tag) in ("description", "summary")
+                and not str(child.tag).startswith(_MEDIA)
+                and (child.text or "").strip()
+            ),
+            None,
+        )
+        note = MediaNote(caption=caption, described=described.text, description=own)
         for child in item:
             name = _local(child.tag)
             key = (child.text or "").strip() if name in ("guid", "id", "link") else ""
             if name == "link" and not key:
                 key = (child.get("href") or "").strip()
             if key:
-                captions.setdefault(key, caption)
-    return captions
+                notes.setdefault(key, note)
+    return notes
+
+
+def _is_photo_text(value: str, note: MediaNote | None) -> bool:
+    return note is not None and clean_text(value) == clean_text(note.described)
+
+
+def _entry_summary(entry: Any, note: MediaNote | None) -> str | None:
+    """The entry's summary, its own description where feedparser put the photo's ``media:description``."""
+    summary = entry.get("summary") if isinstance(entry.get("summary"), str) else None
+    if summary is not None and note is not None and note.description and _is_photo_text(summary, note):
+        return note.description
+    return summary
 
 
 def parse_feed(raw: bytes) -> Any:
@@ -134,12 +174,17 @@ def _detail_text(detail: Any, fallback: Any) -> str | None:
     return clean_text(value)
 
 
-def _entry_body(entry: Any) -> tuple[str | None, list[str]]:
-    """The raw content (for hashing) and its paragraphs: the longest ``content``, else the summary."""
+def _entry_body(entry: Any, summary: str | None, note: MediaNote | None) -> tuple[str | None, list[str]]:
+    """The raw content (for hashing) and its paragraphs: the longest ``content``, else the summary.
+
+    A content that is the photo's ``media:description`` (where feedparser may file it) is no content.
+    """
     contents = [
-        c for c in entry.get("content") or [] if isinstance(c.get("value"), str) and c["value"].strip()
+        c
+        for c in entry.get("content") or []
+        if isinstance(c.get("value"), str) and c["value"].strip() and not _is_photo_text(c["value"], note)
     ]
-    raw = max((c["value"] for c in contents), key=len) if contents else entry.get("summary")
+    raw = max((c["value"] for c in contents), key=len) if contents else summary
     if not isinstance(raw, str) or not raw.strip():
         return None, []
     return raw, body_paragraphs(raw)
@@ -177,15 +222,16 @@ def rss_atom_records(blob: Blob) -> list[Record]:
     identity = feed_identity(feed.get("link"), feed.get("id"), self_link, feed.get("title")) or blob.uri
     language = iso639_1(feed.get("language"))
     publisher = clean_text(feed.get("title"))
-    captions = media_captions(blob.raw)
+    notes = media_notes(blob.raw)
     records = []
     for entry in parsed.entries:
         link = entry.get("link") if isinstance(entry.get("link"), str) else None
         entry_id = entry.get("id") if isinstance(entry.get("id"), str) and entry.get("id").strip() else None
-        raw_body, paragraphs = _entry_body(entry)
+        note = notes.get(entry_id or "") or notes.get(link or "")
+        summary = _entry_summary(entry, note)
+        raw_body, paragraphs = _entry_body(entry, summary, note)
         title = _detail_text(entry.get("title_detail"), entry.get("title"))
         published = _entry_published(entry)
-        summary = entry.get("summary") if isinstance(entry.get("summary"), str) else None
         content_hash = canonical_hash(
             {"id": entry_id, "link": link, "title": title, "published": entry.get("published"),
              "updated": dict.get(entry, "updated"), "author": entry.get("author"), "body": raw_body}
@@ -198,9 +244,7 @@ def rss_atom_records(blob: Blob) -> list[Record]:
             "title": title,
             "paragraphs": paragraphs or None,
             "byline": _authors(entry),
-            "caption": captions.get(entry_id or "")
-            or captions.get(link or "")
-            or (fragment_caption(raw_body) if raw_body else None),
+            "caption": (note.caption if note else None) or (fragment_caption(raw_body) if raw_body else None),
             "published_at": published,
             "published_at_source": "feed" if published else None,
             "description": clean_text(" ".join(body_paragraphs(summary)))

@@ -182,8 +182,23 @@ MEDIA_RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 </channel></rss>"""
 
 
-def test_media_rss_captions_with_their_credit() -> None:
-    venice, uffizi = explode(("file:///land/italy.xml", MEDIA_RSS))
+MEDIA_RSS_DESCRIPTION_FIRST = MEDIA_RSS.replace(
+    b"""<media:content url="https://img.example/v.jpg" medium="image">
+<media:description>Tourists crowd St Mark's Square in Venice.</media:description>
+<media:credit role="photographer">Marco Bertorello/AFP</media:credit></media:content>
+<description>&lt;p&gt;Venice will charge day-trippers a fee on 54 days this year.&lt;/p&gt;
+</description>""",
+    b"""<description>&lt;p&gt;Venice will charge day-trippers a fee on 54 days this year.&lt;/p&gt;
+</description><media:content url="https://img.example/v.jpg" medium="image">
+<media:description>Tourists crowd St Mark's Square in Venice.</media:description>
+<media:credit role="photographer">Marco Bertorello/AFP</media:credit></media:content>""",
+)
+
+
+@pytest.mark.parametrize("feed", [MEDIA_RSS, MEDIA_RSS_DESCRIPTION_FIRST], ids=["media-first", "media-last"])
+def test_media_rss_captions_with_their_credit(feed: bytes) -> None:
+    assert feed.count(b"<media:description>") == 1
+    venice, uffizi = explode(("file:///land/italy.xml", feed))
     assert venice["caption"] == "Tourists crowd St Mark's Square in Venice. Marco Bertorello/AFP"
     assert venice["paragraphs"] == ["Venice will charge day-trippers a fee on 54 days this year."]
     assert uffizi["caption"] is None
