@@ -67,7 +67,10 @@ dash, the credit must be an agency's (:data:`AGENCY_CREDIT_RE`)."""
 BARE_CREDIT_RE = rf"(?s)^\((?P<credit>[^()\d]{{2,30}})\)(?:{_DASH})?(?P<rest>\S.*)$"
 """``(CNN)President ...``, ``(Reuters) — The ...``: an agency's credit with no place, taken off the story."""
 
-AGENCY_CREDIT_RE = r"^(?:\p{Lu}{2,}(?:\s+\p{Lu}\p{Ll}+)?|dpa|Reuters|\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}+)+)$"
+AGENCY_CREDIT_RE = (
+    r"^(?:\p{Lu}{2,}(?:\s+\p{Lu}\p{Ll}+)?|dpa|Reuters|\p{Lu}\p{Ll}+(?:\p{Lu}\p{Ll}+)+"
+    r"|(?:Bloomberg|Kyodo|Anadolu|Dow Jones)(?:\s+\p{Lu}\p{Ll}+)?|Xinhua|Yonhap|Tass|Interfax|Bernama)$"
+)
 """``CNN``, ``CNN Business``, ``AFP``, ``dpa``, ``Reuters``, ``HawaiiNewsNow``."""
 
 NOT_A_TITLE_CASE_PLACE_RE = (
@@ -110,12 +113,16 @@ EXTRA_TRAILER_RES: tuple[str, ...] = (
     r"^(?i:free\s+(?:daily|weekly|monthly)\s+newsletter|privacy\s+notice:)",
     r"\b(?i:can\s+be\s+reached\s+at)\s[^\n]*(?:@|\d{3})|\b(?i:may\s+be\s+republished)\b",
     r"^(?i:get\s+unlimited\s+access)\b",
+    r"^--\s*(?i:with\s+assistance\s+from)\s",
+    r"^(?i:to\s+contact\s+the\s+(?:reporters?|editors?|authors?)\s+(?:on|responsible\s+for)\s+this\s+story)",
+    r"^\p{Lu}[^\n]{0,100}\sat\s+\S+@\S+\.[a-z]{2,}\.?$",
 )
 """Trailer paragraphs of any format, beside :data:`tasks.parse_text.TRAILER_RES`: separator rules, "X
 contributed to this report", copyright lines, AFP's desk slugs (``afp/jm/ach``), "Follow ... at
 https://...", newsletter sign-ups, paywall and comment chrome ("Subscribe now", "Already a subscriber?",
-"Anzeige", "Comentarios"), gallery counters ("1 of 15"), contact and republishing notes, and WordPress's
-"The post X appeared first on Y"."""
+"Anzeige", "Comentarios"), gallery counters ("1 of 15"), contact and republishing notes (Bloomberg's "To
+contact the reporter on this story:", "Jane Doe in London at jdoe@bloomberg.net", "--With assistance from
+..."), and WordPress's "The post X appeared first on Y"."""
 NEWSLETTER_RE = r"(?i)newsletter"
 SIGN_UP_RE = r"(?i)\b(?:sign\s+up|subscribe|apúntate|apuntarte|abonnieren|inscrivez|iscriviti)\b"
 """A short paragraph with both is a newsletter sign-up, in any order (two searches: as one pattern with

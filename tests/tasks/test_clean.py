@@ -155,6 +155,14 @@ def test_dateline_forms(first_paragraph: str, place: str, date: str | None, rest
             "The state attorney general is investigating",
         ),
         (
+            "(Bloomberg) -- Nvidia Corp. shares rose to a record on Wednesday",
+            "Nvidia Corp. shares rose to a record on Wednesday",
+        ),
+        (
+            "(Xinhua) -- The Chinese mainland reported new cases on Sunday",
+            "The Chinese mainland reported new cases on Sunday",
+        ),
+        (
             "(Note) The figures were revised on Tuesday by the office",
             "(Note) The figures were revised on Tuesday by the office",
         ),
@@ -374,6 +382,23 @@ def _page(
         raw_format=["html"],
         quarantine_reason=[None],
     )
+
+
+@pytest.mark.parametrize(
+    "trailer",
+    [
+        "--With assistance from Ian King.",
+        "To contact the reporter on this story:",
+        "To contact the editors responsible for this story: Jane Roe at jroe@bloomberg.net",
+        "Dina Bass in Seattle at dbass2@bloomberg.net",
+    ],
+)
+def test_wire_contact_trailers_leave_the_body(trailer: str) -> None:
+    story = "Container traffic at the port rose 4% in May, the harbour authority said on Tuesday."
+    cleaned = clean_records(_page([story, trailer]).with_columns(raw_format=pl.lit("text"))).row(
+        0, named=True
+    )
+    assert cleaned["body"] == story
 
 
 def test_page_furniture_and_trailers_leave_the_body() -> None:
