@@ -356,6 +356,13 @@ def _gazetteer() -> _Gazetteer:
             rows.append((variant, name, code, "city", population, is_capital))
             if variant.startswith("Saint "):
                 rows.append(("St. " + variant[6:], name, code, "city", population, is_capital))
+    cities = {(city["name"], city["countrycode"]): city for city in cache.get_cities().values()}
+    for row in entity_rows("city_endonyms.csv"):
+        city = cities[(row["city"], row["country_code"])]
+        population = int(city["population"])
+        is_capital = (city["name"], row["country_code"]) in capitals
+        for variant in {row["name"], _fold(row["name"])}:
+            rows.append((variant, city["name"], row["country_code"], "city", population, is_capital))
     for name, entity, code, kind, population, _ in rows:
         if kind not in ("block", "abbrev"):
             dateline_rows.append((_fold(name).lower(), entity, code, _KIND_RANK.get(kind, 1), population))

@@ -155,10 +155,12 @@ def given_names() -> frozenset[str]:
 
 _FUNCTION_WORD_BEFORE = (
     r"(?:^|\s)(?:de|du|des|d['’]|la|le|les|l['’]|del|della|dello|dei|degli|delle|do|da|dos|das|von|vom|der"
-    r"|el|los|las|lo|il|gli|o|os|as|a|al|au|aux|für|im|am|beim|zum|zur)\s*$"
+    r"|el|los|las|lo|il|gli|o|os|as|a|al|au|aux|für|im|am|beim|zum|zur"
+    r"|à|en|dans|sur|chez|pour|avec|par|vers|in|nach|aus|bei|mit|auf|an|con|para|por|per|su|em|no|na|nos"
+    r"|nas|com|et|und|y|e|est|ist|es|è|é|sont|sind|son|sono|são|était|war|fue|era|foi)\s*$"
 )
-"""A role followed by a preposition or article names an office, not its holder ("le président de la
-République")."""
+"""A role followed by a preposition, article, conjunction or copula names an office or a place, not its
+holder ("le président de la République", "le président est à Paris")."""
 
 
 def _candidates(articles: pl.DataFrame, language: str) -> pl.DataFrame:

@@ -56,6 +56,8 @@ def test_people_named_by_role_or_speech_verb(language: str, body: str, people: d
         ("fr", "Un appel au président de la République a été lancé par les patrons."),
         ("es", "El presidente de la Organización Médica Colegial dijo que no."),
         ("en", "President Joe Biden said so, and Chancellor Olaf Scholz agreed."),
+        ("fr", "Le président est à Paris. Paris accueille le sommet des dirigeants."),
+        ("de", "Der Bürgermeister ist in Regensburg. Regensburg steht unter Wasser."),
     ],
 )
 def test_offices_nouns_and_english_articles_give_no_one(language: str, body: str) -> None:
@@ -79,6 +81,27 @@ def test_entities_carry_people_of_other_languages_beside_places() -> None:
     rows = set(entities.select("entity", "entity_type").iter_rows())
     assert ("Olaf Scholz", "PERSON") in rows
     assert ("France", "LOCATION") in rows or ("Paris", "LOCATION") in rows
+
+
+@pytest.mark.parametrize(
+    ("language", "body", "dateline", "place"),
+    [
+        ("de", "Die Lage ist ernst, sagte er bei einem Besuch in Regensburg.", "MÜNCHEN", "Munich"),
+        ("fr", "Le sommet s'ouvre à Londres. Londres accueille trente pays.", None, "London"),
+        ("es", "La cumbre se celebra en Nueva York. Nueva York recibe a los líderes.", None, "New York City"),
+        ("it", "Il vertice si apre a Mosca. Mosca accoglie i leader.", None, "Moscow"),
+    ],
+)
+def test_cities_are_found_by_their_names_in_other_languages(
+    language: str, body: str, dateline: str | None, place: str
+) -> None:
+    articles = pl.DataFrame(
+        {"article_id": ["a"], "title": [""], "body": [body], "dateline": [dateline], "language": [language]},
+        schema_overrides={"dateline": pl.String},
+    )
+    rows = set(extract_entities(articles).select("entity", "entity_type").iter_rows())
+    assert (place, "LOCATION") in rows
+    assert not {entity for entity, kind in rows if kind == "PERSON"}
 
 
 def test_quotes_in_other_languages_get_their_speakers() -> None:
