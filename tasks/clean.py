@@ -137,8 +137,11 @@ TRUNCATION_MARK_RE = r"\s*…?\s*\[\+\d+ chars\]$"
 _BYLINE_WORD = r"(?:[\p{Lu}][\p{L}.'’-]*|(?:de|da|di|du|van|von|der|den|la|le|del|dos|bin|al)\b)"
 _BYLINE_NAME = rf"{_BYLINE_WORD}(?:\s+{_BYLINE_WORD}){{0,4}}"
 _BYLINE_NAMES = rf"{_BYLINE_NAME}(?:\s*(?:,|and|und|et|y|&)\s+{_BYLINE_NAME}){{0,3}}"
+_BYLINE_LEAD_INS = ("By", "BY", "Von", "VON", "Par", "PAR", "Por", "POR", "Door")
+"""The words before a byline's names, as they are written."""
+_LEAD_IN = "|".join(_BYLINE_LEAD_INS)
 BYLINE_PARAGRAPH_RE = (
-    rf"^(?:By|BY|Von|VON|Par|PAR|Por|POR|Door|Av)\s+(?P<names>{_BYLINE_NAMES})\s*(?:[-–—|,·]\s*.{{0,80}})?$"
+    rf"^(?:{_LEAD_IN}|Av)\s+(?P<names>{_BYLINE_NAMES})\s*(?:[-–—|,·]\s*.{{0,80}})?$"
 )
 """A page's byline line: ``By François Dubois - Published 24 July 2025``, ``Von Katrin Müller``."""
 CAPTION_LABEL_RE = (
@@ -448,7 +451,8 @@ def byline_names(line: pl.Expr) -> pl.Expr:
     return pl.when(~sentence).then(clean_byline(names))
 
 
-BYLINE_LEAD_IN_RE = r"^(?:By|BY|by|Von|VON|von|Par|PAR|par|Por|POR|por|Door|door)\s+(\p{Lu})"
+_LOWER_LEAD_IN = "|".join(dict.fromkeys(word.lower() for word in _BYLINE_LEAD_INS))
+BYLINE_LEAD_IN_RE = rf"^(?:{_LEAD_IN}|{_LOWER_LEAD_IN})\s+(\p{{Lu}})"
 """The "By" before a byline's names, as APIs and feeds write it in the author field: ``By Jane Smith``."""
 
 

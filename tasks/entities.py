@@ -343,8 +343,9 @@ def _gazetteer() -> _Gazetteer:
         if row["abbrev"].endswith("."):
             rows.append((row["abbrev"], row["region"], row["country_code"], "abbrev", 0, False))
 
+    all_cities = list(cache.get_cities().values())
     dateline_rows: list[tuple[str, str, str, int, int]] = []
-    for city in cache.get_cities().values():
+    for city in all_cities:
         name, code, population = city["name"], city["countrycode"], int(city["population"])
         dateline_rows.append((_fold(name).lower(), name, code, 1, population))
         is_capital = (name, code) in capitals
@@ -356,7 +357,7 @@ def _gazetteer() -> _Gazetteer:
             rows.append((variant, name, code, "city", population, is_capital))
             if variant.startswith("Saint "):
                 rows.append(("St. " + variant[6:], name, code, "city", population, is_capital))
-    cities = {(city["name"], city["countrycode"]): city for city in cache.get_cities().values()}
+    cities = {(city["name"], city["countrycode"]): city for city in all_cities}
     for row in entity_rows("city_endonyms.csv"):
         city = cities[(row["city"], row["country_code"])]
         population = int(city["population"])

@@ -489,12 +489,11 @@ def _json_ld_record(
     title, paragraphs, authors = json_ld_article(tree)
     if sum(len(p.split()) for p in paragraphs) < MIN_BODY_WORDS:
         return []
-    page_title = tree.findtext(".//title")
     return [
         new_record(
             blob,
             "html",
-            title=title or clean_text(page_title),
+            title=title or headline(clean_text(tree.findtext(".//title")), tree, None, None),
             paragraphs=paragraphs,
             byline=authors,
             caption=caption,
